@@ -1,0 +1,69 @@
+/**
+ * Owns the process boundary for the three front doors: where output goes, the environment, and the one-line error
+ * report. Tests pass a capturing `Io` and call each front door's `main()` in-process.
+ */
+import { CcmsimError, isCcmsimError } from '../errors.js';
+
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readonly isTTY: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+export function processIo(): Io {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    isTTY: Boolean(process.stdout.isTTY),
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+/** An `Io` that records what a command prints, for tests. */
+export function captureIo(options: { env?: Record<string, string | undefined>; cwd?: string; isTTY?: boolean } = {}): Io & {
+  out: string[];
+  err: string[];
+  readonly stdoutText: string;
+  readonly stderrText: string;
+} {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    stdout: (t) => void out.push(t),
+    stderr: (t) => void err.push(t),
+    isTTY: options.isTTY ?? false,
+    env: options.env ?? {},
+    cwd: options.cwd ?? process.cwd(),
+    get stdoutText() {
+      return out.join('');
+    },
+    get stderrText() {
+      return err.join('');
+    },
+  };
+}
+
+/** One line on stderr naming the problem, never a stack trace (unless CCMSIM_DEBUG is set). */
+export function reportError(io: Io, tool: string, err: unknown): void {
+  if (isCcmsimError(err)) {
+    const hr = err.hresult ? ` [${err.hresult}]` : '';
+    io.stderr(`${tool}: ${oneLine(err.message)}${hr} (${err.code})\n`);
+  } else {
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr(`${tool}: internal error: ${oneLine(message)} (CCMSIM_INTERNAL)\n`);
+  }
+  if (io.env['CCMSIM_DEBUG'] && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+export function usageError(message: string): CcmsimError {
+  return new CcmsimError('CCMSIM_USAGE', message);
+}
