@@ -1,0 +1,93 @@
+/**
+ * Owns `openCmLog`: one CM log file written through the winston format and transport of this folder. `write` runs the
+ * format and the transport synchronously (winston's own Logger pipeline is a stream, so we call its parts directly):
+ * when `write` returns, the bytes are in the file. CCMENABLELOGGING=FALSE (`enabled: false`) writes and creates nothing.
+ */
+import { CcmsimError } from '../errors.js';
+import { CmFileTransport, type CmLogWriteInfo } from './file-transport.js';
+import type { CmLogFormat, CmLogRecord } from './record.js';
+import { cmTransform, winstonLevelOf, type CmLogInfo, type CmLogLevel, type CmRecordFormatOptions } from './winston-format.js';
+
+export interface CmLogOptions {
+  path: string;
+  format: CmLogFormat;
+  /** IANA zone of the simulated machine. */
+  timeZone: string;
+  /** CCMLOGMAXSIZE, bytes; default 250000. */
+  maxSize?: number;
+  /** CCMLOGMAXHISTORY; default 1. */
+  maxHistory?: number;
+  /** CCMLOGLEVEL; default 1. */
+  level?: CmLogLevel;
+  /** CCMENABLELOGGING; default true. */
+  enabled?: boolean;
+  onWrite?: (info: CmLogWriteInfo) => void;
+}
+
+export interface CmLog {
+  /** Writes one record (or drops it by level); the bytes are in the file when this returns. */
+  write(rec: CmLogRecord): void;
+  close(): void;
+  /** Closes the file descriptor only; the next write reopens the file and appends (used to cap open files). */
+  suspend(): void;
+  /** Whether the log holds an open file descriptor now. */
+  readonly isOpen: boolean;
+  readonly path: string;
+}
+
+function checkLevel(level: number): CmLogLevel {
+  if (level !== 0 && level !== 1 && level !== 2 && level !== 3) {
+    throw new CcmsimError('CCMSIM_USAGE', `log level must be 0, 1, 2 or 3, got ${level}`);
+  }
+  return level;
+}
+
+class WinstonCmLog implements CmLog {
+  readonly path: string;
+  private readonly formatOptions: CmRecordFormatOptions;
+  private readonly transport: CmFileTransport;
+
+  constructor(options: CmLogOptions) {
+    this.path = options.path;
+    this.formatOptions = { format: options.format, timeZone: options.timeZone, level: checkLevel(options.level ?? 1) };
+    this.transport = new CmFileTransport({
+      path: options.path,
+      timeZone: options.timeZone,
+      ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}),
+      ...(options.maxHistory !== undefined ? { maxHistory: options.maxHistory } : {}),
+      ...(options.onWrite !== undefined ? { onWrite: options.onWrite } : {}),
+    });
+  }
+
+  write(rec: CmLogRecord): void {
+    // The winston info is a copy of the record plus its level; the format may attach the text and time pieces.
+    const info: CmLogInfo = { ...rec, level: winstonLevelOf(rec), cmRecord: rec };
+    const out = cmTransform(info, this.formatOptions);
+    if (out !== false) this.transport.append(out);
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  suspend(): void {
+    this.transport.suspend();
+  }
+
+  get isOpen(): boolean {
+    return this.transport.isOpen;
+  }
+}
+
+class DisabledCmLog implements CmLog {
+  constructor(readonly path: string) {}
+  readonly isOpen = false;
+  write(): void {}
+  close(): void {}
+  suspend(): void {}
+}
+
+export function openCmLog(options: CmLogOptions): CmLog {
+  if (options.enabled === false) return new DisabledCmLog(options.path);
+  return new WinstonCmLog(options);
+}
