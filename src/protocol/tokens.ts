@@ -1,0 +1,134 @@
+/**
+ * Owns the token formats: the bulk registration token's claims as decoded from Microsoft's example
+ * (protocol.md §4.2), the client token's claims (ours, docs/protocol.md "Ours" 3), RS256 signing with jose, the
+ * `x5t` header value, and a strict unverified decoder that refuses anything that is not a JWT
+ * (CCMSIM_TOKEN_MALFORMED). Verification (keys, claims, times) belongs to the site.
+ */
+import type { KeyObject } from 'node:crypto';
+import { CompactSign } from 'jose';
+import { CcmsimError } from '../errors.js';
+import type { Thumbprint } from '../ids.js';
+
+export const TOKEN_AUDIENCE = 'urn:sccm:service';
+export const BULK_TOKEN_CATEGORY = 'SCCMPreAuthToken';
+export const CLIENT_TOKEN_CATEGORY = 'SCCMClientAuthToken';
+export const BULK_TOKEN_TYPE = 'BulkRegistration';
+export const CLIENT_TOKEN_TYPE = 'ClientAuthentication';
+
+/** `urn:sccm:oauth2:<tenant>`, the tenant in lower case as in Microsoft's example. */
+export function tokenIssuer(tenantId: string): string {
+  return `urn:sccm:oauth2:${tenantId.toLowerCase()}`;
+}
+
+/** Bulk registration token claims (protocol.md §4.2), in the order Microsoft's example has them. */
+export interface BulkTokenClaims {
+  SCCMTokenCategory: typeof BULK_TOKEN_CATEGORY;
+  Authority: 'SCCM';
+  License: 'SCCM';
+  Type: typeof BULK_TOKEN_TYPE;
+  /** Hierarchy ID, upper case. */
+  TenantId: string;
+  /** The tracking GUID, lower case. */
+  UniqueId: string;
+  iss: string;
+  aud: typeof TOKEN_AUDIENCE;
+  exp: number;
+  nbf: number;
+}
+
+/** The client's own token (ours, docs/protocol.md "Ours" 3). */
+export interface ClientTokenClaims {
+  SCCMTokenCategory: typeof CLIENT_TOKEN_CATEGORY;
+  Authority: 'SCCM';
+  Type: typeof CLIENT_TOKEN_TYPE;
+  TenantId: string;
+  /** `GUID:…` SMS GUID. */
+  DeviceId: string;
+  /** SHA-1 thumbprint of the client's SMS Signing Certificate. */
+  CertThumbprint: string;
+  /** Token ID, lower-case GUID. */
+  jti: string;
+  iss: string;
+  aud: typeof TOKEN_AUDIENCE;
+  iat: number;
+  nbf: number;
+  exp: number;
+}
+
+export interface JwtHeader {
+  typ?: string;
+  alg?: string;
+  x5t?: string;
+  [key: string]: unknown;
+}
+
+/** base64url of the 20 SHA-1 bytes: the JOSE `x5t` of a certificate. */
+export function x5tOf(thumbprint: Thumbprint | string): string {
+  if (!/^[0-9a-fA-F]{40}$/.test(thumbprint)) throw new CcmsimError('CCMSIM_BAD_ID', `not a SHA-1 thumbprint: ${thumbprint}`);
+  return Buffer.from(thumbprint, 'hex').toString('base64url');
+}
+
+/**
+ * RS256 compact JWS with the header `{"typ":"JWT","alg":"RS256","x5t":…}` (that order, as Microsoft's example).
+ * The claims are serialised in their own key order.
+ */
+export async function signJwt(header: { x5t: string; typ?: 'JWT'; alg?: 'RS256' }, claims: object, privateKey: KeyObject): Promise<string> {
+  const payload = new TextEncoder().encode(JSON.stringify(claims));
+  return new CompactSign(payload).setProtectedHeader({ typ: 'JWT', alg: 'RS256', x5t: header.x5t }).sign(privateKey);
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]*$/;
+
+/** The shape of a compact JWS: three base64url segments, the first two non-empty. No decoding. */
+export function looksLikeJwt(value: string): boolean {
+  const parts = value.trim().split('.');
+  return parts.length === 3 && parts[0]!.length > 0 && parts[1]!.length > 0 && parts.every((p) => SEGMENT.test(p));
+}
+
+function malformedToken(reason: string): CcmsimError {
+  return new CcmsimError('CCMSIM_TOKEN_MALFORMED', reason, { httpStatus: 401 });
+}
+
+function decodeSegment(segment: string, what: string): Record<string, unknown> {
+  if (segment.length === 0) throw malformedToken(`the token's ${what} is empty`);
+  if (!SEGMENT.test(segment) || segment.length % 4 === 1) throw malformedToken(`the token's ${what} is not base64url`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(segment, 'base64url'));
+  } catch {
+    throw malformedToken(`the token's ${what} is not valid UTF-8`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw malformedToken(`the token's ${what} is not valid JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformedToken(`the token's ${what} is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+export interface DecodedJwt {
+  header: JwtHeader;
+  payload: Record<string, unknown>;
+  /** The raw signature bytes (empty for an unsigned `alg: none` token, which the verifier must refuse). */
+  signature: Buffer;
+  /** `header.payload`: what the signature covers. */
+  signingInput: string;
+}
+
+/**
+ * Splits and decodes a compact JWS without checking the signature. Throws CCMSIM_TOKEN_MALFORMED for anything
+ * that is not three base64url segments with UTF-8 JSON objects as header and payload (Microsoft's own example
+ * token is refused here: the documentation corrupted its payload).
+ */
+export function decodeJwtUnverified(token: string): DecodedJwt {
+  if (typeof token !== 'string' || token.trim().length === 0) throw malformedToken('the token is empty');
+  const parts = token.trim().split('.');
+  if (parts.length !== 3) throw malformedToken(`the token has ${parts.length} dot-separated part(s); a JWT has 3`);
+  const [h, p, s] = parts as [string, string, string];
+  const header = decodeSegment(h, 'header');
+  const payload = decodeSegment(p, 'payload');
+  if (!SEGMENT.test(s) || s.length % 4 === 1) throw malformedToken("the token's signature is not base64url");
+  return { header: header as JwtHeader, payload, signature: Buffer.from(s, 'base64url'), signingInput: `${h}.${p}` };
+}

@@ -1,0 +1,74 @@
+/**
+ * Owns the small XML helpers the protocol codecs share: escaping, well-formedness checks (fast-xml-parser's
+ * XMLValidator) and attribute-preserving parsing, all failing with CCMSIM_PROTOCOL_MALFORMED.
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { CcmsimError } from '../errors.js';
+
+export function escapeXml(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+export function malformed(reason: string, details?: Record<string, unknown>): CcmsimError {
+  return new CcmsimError('CCMSIM_PROTOCOL_MALFORMED', reason, { httpStatus: 400, ...(details ? { details } : {}) });
+}
+
+/** Throws CCMSIM_PROTOCOL_MALFORMED naming `what`, the line and the parser's reason when `xml` is not well-formed. */
+export function assertWellFormedXml(xml: string, what: string): void {
+  if (xml.trim().length === 0) throw malformed(`${what} is empty`);
+  // No message of this protocol has a DTD; refusing one rules out entity-expansion tricks.
+  if (/<!DOCTYPE/i.test(xml)) throw malformed(`${what} has a DOCTYPE, which CCM messages never carry`);
+  const result = XMLValidator.validate(xml);
+  if (result !== true) throw malformed(`${what} is not well-formed XML (line ${result.err.line}: ${result.err.msg})`);
+}
+
+export type XmlNode = Record<string, unknown>;
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  isArray: (name) => name === 'Property',
+});
+
+/** Validates, then parses; attributes appear as `@_Name`, text as `#text` (or a plain string). */
+export function parseXml(xml: string, what: string): XmlNode {
+  assertWellFormedXml(xml, what);
+  try {
+    return parser.parse(xml) as XmlNode;
+  } catch (err) {
+    throw malformed(`${what} could not be parsed: ${(err as Error).message}`);
+  }
+}
+
+/** The single root element `name` of a parsed document, or a MALFORMED error naming what was found instead. */
+export function rootElement(doc: XmlNode, name: string, what: string): XmlNode {
+  const roots = Object.keys(doc).filter((k) => !k.startsWith('?'));
+  const node = doc[name];
+  if (roots.length !== 1 || node === undefined) throw malformed(`${what}: expected a <${name}> root element, found ${roots.map((r) => `<${r}>`).join(', ') || 'none'}`);
+  return typeof node === 'object' && node !== null ? (node as XmlNode) : { '#text': String(node) };
+}
+
+export function attr(node: XmlNode | undefined, name: string): string | undefined {
+  const value = node?.[`@_${name}`];
+  return value === undefined ? undefined : String(value);
+}
+
+export function child(node: XmlNode | undefined, name: string): XmlNode | undefined {
+  const value = node?.[name];
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value)) return child({ [name]: value[0] }, name);
+  return typeof value === 'object' ? (value as XmlNode) : { '#text': String(value) };
+}
+
+export function text(node: XmlNode | undefined, name: string): string | undefined {
+  const value = node?.[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'object') {
+    const inner = (value as XmlNode)['#text'];
+    return inner === undefined ? '' : String(inner);
+  }
+  return String(value);
+}

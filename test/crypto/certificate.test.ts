@@ -1,0 +1,173 @@
+import { describe, it, expect } from 'vitest';
+import { X509Certificate } from 'node:crypto';
+import { createServer, connect } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { createCertificate, parseCertificate, sha1Thumbprint } from '../../src/crypto/certificate.js';
+import {
+  createClientCertificates,
+  SMS_ENCRYPTION_EKU,
+  SMS_SIGNING_EKU,
+} from '../../src/crypto/client-certificates.js';
+import { privateKeyToPem } from '../../src/crypto/rsa-keys.js';
+import { Random } from '../../src/clock/random.js';
+import { testKeyPair } from '../helpers/test-keys.js';
+
+const NOW = new Date(Date.UTC(2026, 10, 29, 4, 0, 0));
+const NOT_BEFORE = new Date(Date.UTC(2025, 0, 1));
+const NOT_AFTER = new Date(Date.UTC(2045, 0, 1));
+
+function sitePki() {
+  const rootKeys = testKeyPair(0);
+  const root = createCertificate({
+    subject: [{ name: 'commonName', value: 'SMS Issuing' }],
+    publicKey: rootKeys.publicKey,
+    privateKey: rootKeys.privateKey,
+    serial: '01',
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+    isCa: true,
+  });
+  const signingKeys = testKeyPair(1);
+  const tokenSigning = createCertificate({
+    subject: [{ name: 'commonName', value: 'SMS Token Signing Certificate' }],
+    issuer: { certificate: root, privateKey: rootKeys.privateKey },
+    publicKey: signingKeys.publicKey,
+    privateKey: signingKeys.privateKey,
+    serial: 'ff02',
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+  });
+  const cmgKeys = testKeyPair(2);
+  const cmg = createCertificate({
+    subject: [{ name: 'CN', value: 'CONTOSO.CLOUDAPP.NET' }],
+    issuer: { certificate: root, privateKey: rootKeys.privateKey },
+    publicKey: cmgKeys.publicKey,
+    privateKey: cmgKeys.privateKey,
+    serial: '03',
+    notBefore: NOT_BEFORE,
+    notAfter: NOT_AFTER,
+    ekus: ['serverAuth'],
+    dnsNames: ['CONTOSO.CLOUDAPP.NET'],
+  });
+  return { root, rootKeys, tokenSigning, cmg, cmgKeys };
+}
+
+describe('site certificates (forge builds, node:crypto signs)', () => {
+  it('makes a self-signed SMS Issuing root CA that verifies with its own key', () => {
+    const { root, rootKeys } = sitePki();
+    const x = new X509Certificate(root.der);
+    expect(x.subject).toBe('CN=SMS Issuing');
+    expect(x.issuer).toBe('CN=SMS Issuing');
+    expect(x.ca).toBe(true);
+    expect(x.verify(rootKeys.publicKey)).toBe(true);
+    expect(x.checkIssued(x)).toBe(true);
+    expect(root.thumbprint).toBe(x.fingerprint.replace(/:/g, ''));
+    expect(root.thumbprint).toMatch(/^[0-9A-F]{40}$/);
+  });
+
+  it('issues the token signing and CMG certificates from the root', () => {
+    const { root, rootKeys, tokenSigning, cmg } = sitePki();
+    const rootX = new X509Certificate(root.der);
+    for (const cert of [tokenSigning, cmg]) {
+      const x = new X509Certificate(cert.der);
+      expect(x.checkIssued(rootX)).toBe(true);
+      expect(x.verify(rootKeys.publicKey)).toBe(true);
+      expect(x.ca).toBe(false);
+    }
+    expect(tokenSigning.subject).toBe('CN=SMS Token Signing Certificate');
+    expect(tokenSigning.issuer).toBe('CN=SMS Issuing');
+    expect(tokenSigning.serial).toBe('FF02');
+    expect(cmg.ekus).toEqual(['1.3.6.1.5.5.7.3.1']);
+    expect(cmg.dnsNames).toEqual(['CONTOSO.CLOUDAPP.NET']);
+    expect(new X509Certificate(cmg.der).checkHost('contoso.cloudapp.net')).toBe('CONTOSO.CLOUDAPP.NET');
+    expect(cmg.notBefore.toISOString()).toBe(NOT_BEFORE.toISOString());
+    expect(cmg.notAfter.toISOString()).toBe(NOT_AFTER.toISOString());
+  });
+
+  it('the CMG certificate is accepted by Node TLS against the root for the CMG host name', async () => {
+    const { root, cmg, cmgKeys } = sitePki();
+    const server = createServer({ cert: cmg.pem, key: privateKeyToPem(cmgKeys.privateKey) }, (socket) => socket.end('hello'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const tryConnect = (servername: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port, servername, ca: root.pem }, () => {
+          let data = '';
+          socket.on('data', (d) => (data += d.toString()));
+          socket.on('end', () => resolve(data));
+        });
+        socket.on('error', reject);
+      });
+    try {
+      await expect(tryConnect('CONTOSO.CLOUDAPP.NET')).resolves.toBe('hello');
+      await expect(tryConnect('OTHER.CLOUDAPP.NET')).rejects.toThrow(/altnames|Hostname/i);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('parses PEM and DER alike and refuses what is not a certificate', () => {
+    const { cmg } = sitePki();
+    const fromPem = parseCertificate(cmg.pem);
+    const fromDer = parseCertificate(cmg.der);
+    expect(fromPem.thumbprint).toBe(fromDer.thumbprint);
+    expect(fromPem.der.equals(cmg.der)).toBe(true);
+    expect(sha1Thumbprint(cmg.der)).toBe(cmg.thumbprint);
+    expect(fromPem.publicKey.export({ type: 'spki', format: 'der' }).equals(cmg.publicKey.export({ type: 'spki', format: 'der' }))).toBe(true);
+    expect(() => parseCertificate(Buffer.from('not a cert'))).toThrow(expect.objectContaining({ code: 'CCMSIM_FILE_UNREADABLE' }));
+  });
+
+  it('makes a positive serial even when the top bit is set', () => {
+    const { rootKeys } = sitePki();
+    const cert = createCertificate({
+      subject: [{ name: 'CN', value: 'x' }],
+      publicKey: rootKeys.publicKey,
+      privateKey: rootKeys.privateKey,
+      serial: '80aa',
+      notBefore: NOT_BEFORE,
+      notAfter: NOT_AFTER,
+    });
+    expect(cert.serial).toBe('80AA');
+    // INTEGER, length 3, with a leading 00 so it is not negative.
+    expect(cert.der.includes(Buffer.from('02030080aa', 'hex'))).toBe(true);
+  });
+});
+
+describe('client certificates', () => {
+  const make = () =>
+    createClientCertificates({
+      computerName: 'PC-0042',
+      signingKeys: testKeyPair(3),
+      encryptionKeys: testKeyPair(4),
+      now: NOW,
+      random: new Random('client-certs'),
+    });
+
+  it('are self-signed, SHA-256, RSA-2048, with the SMS EKUs and the subject .NET shows as CN=SMS, CN=<name>', () => {
+    const { signing, encryption } = make();
+    expect(signing.subject).toBe('CN=SMS, CN=PC-0042');
+    expect(encryption.subject).toBe('CN=SMS, CN=PC-0042');
+    const x = new X509Certificate(signing.der);
+    // DER order: CN=<COMPUTERNAME> first, then CN=SMS (Node prints RDNs in DER order).
+    expect(x.subject).toBe('CN=PC-0042\nCN=SMS');
+    expect(x.issuer).toBe(x.subject);
+    expect(x.verify(testKeyPair(3).publicKey)).toBe(true);
+    expect(new X509Certificate(encryption.der).verify(testKeyPair(4).publicKey)).toBe(true);
+    expect(x.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
+    expect(signing.ekus).toEqual([SMS_SIGNING_EKU]);
+    expect(encryption.ekus).toEqual([SMS_ENCRYPTION_EKU]);
+    expect(signing.thumbprint).not.toBe(encryption.thumbprint);
+    // sha256WithRSAEncryption OID inside the DER (06 09 2A 86 48 86 F7 0D 01 01 0B).
+    expect(signing.der.includes(Buffer.from('06092a864886f70d01010b', 'hex'))).toBe(true);
+  });
+
+  it('are valid from a day before now to 100 years after', () => {
+    const { signing } = make();
+    expect(signing.notBefore.toISOString()).toBe('2026-11-28T04:00:00.000Z');
+    expect(signing.notAfter.toISOString()).toBe('2126-11-29T04:00:00.000Z');
+  });
+
+  it('are the same bytes for the same seed, keys and time', () => {
+    expect(make().signing.der.equals(make().signing.der)).toBe(true);
+  });
+});
