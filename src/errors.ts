@@ -31,10 +31,12 @@ export const ERROR_CODES = {
   CCMSIM_TOKEN_UNKNOWN: 'the site never issued this token GUID',
   CCMSIM_TOKEN_CERT_MISMATCH: 'the client token is presented with a certificate it was not issued to',
   CCMSIM_TOKEN_REVOKED: 'the client token was revoked or superseded',
+  CCMSIM_TOKEN_SIGNER_RETIRED: 'the client token is signed by a retired SMS Token Signing certificate; the client needs a new token',
   // Site
   CCMSIM_SITE_PASSIVE: 'the site server is in passive mode',
   CCMSIM_SITE_STATE: 'the site directory or database is missing, locked or damaged',
   CCMSIM_CMG_NOT_ALLOWED: 'client settings do not allow clients to use the cloud management gateway',
+  CCMSIM_CLIENT_CERT_REQUIRED: 'a CMG MutualAuth path was used without a PKI client certificate',
   CCMSIM_REGISTRATION_REFUSED: 'the management point refused the registration',
   // ccmsetup outcomes with their own return codes
   CCMSIM_REBOOT_REQUIRED: 'a restart is pending and /forcereboot was not given',

@@ -1,0 +1,231 @@
+/**
+ * Owns the site's PKI: the "SMS Issuing" root, the "SMS Token Signing Certificate" and the CMG's server certificate,
+ * their private keys under `pki/` (mode 0600, written atomically), and token-signing rotation. Retired token-signing
+ * certificates stay in the store so a token signed by one is recognized as such.
+ *
+ * Validity: every site certificate runs from 2000-01-01 to 2099-12-31, so it is valid under the real clock (Node's
+ * TLS checks real time) and under a virtual clock running years ahead or behind (docs/site.md).
+ */
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CcmsimError } from '../errors.js';
+import { thumbprint as toThumbprint, type Thumbprint } from '../ids.js';
+import type { Random } from '../clock/random.js';
+import type { KeyProvider } from '../crypto/key-provider.js';
+import { createCertificate, parseCertificate, type Certificate } from '../crypto/certificate.js';
+import { x5tOf } from '../protocol/tokens.js';
+import { writeFileAtomic, type SitePaths } from './site-dir.js';
+import { type SiteDb, writeTransaction } from './store.js';
+
+export type CertificateRole = 'issuing-root' | 'token-signing' | 'cmg-server';
+
+export interface SiteCertificate {
+  thumbprint: Thumbprint;
+  role: CertificateRole;
+  subject: string;
+  pem: string;
+  /** The private key's file name under `pki/`. */
+  keyFile: string;
+  notBeforeMs: number;
+  notAfterMs: number;
+  createdMs: number;
+  status: 'active' | 'retired';
+  retiredMs: number | undefined;
+}
+
+/** The validity window of every site certificate (see the module comment). */
+export const SITE_CERT_NOT_BEFORE = new Date(Date.UTC(2000, 0, 1, 0, 0, 0));
+export const SITE_CERT_NOT_AFTER = new Date(Date.UTC(2099, 11, 31, 23, 59, 59));
+
+export const ROOT_SUBJECT = 'SMS Issuing';
+export const TOKEN_SIGNING_SUBJECT = 'SMS Token Signing Certificate';
+
+/** What a new certificate brings before it is stored. */
+export interface NewCertificate {
+  role: CertificateRole;
+  certificate: Certificate;
+  privateKey: KeyObject;
+}
+
+interface CertRow {
+  thumbprint: string;
+  role: CertificateRole;
+  subject: string;
+  pem: string;
+  key_file: string;
+  not_before_ms: number;
+  not_after_ms: number;
+  created_ms: number;
+  status: 'active' | 'retired';
+  retired_ms: number | null;
+}
+
+function fromRow(row: CertRow): SiteCertificate {
+  return {
+    thumbprint: row.thumbprint as Thumbprint,
+    role: row.role,
+    subject: row.subject,
+    pem: row.pem,
+    keyFile: row.key_file,
+    notBeforeMs: row.not_before_ms,
+    notAfterMs: row.not_after_ms,
+    createdMs: row.created_ms,
+    status: row.status,
+    retiredMs: row.retired_ms ?? undefined,
+  };
+}
+
+function serialFrom(random: Random): string {
+  // A positive 16-byte serial: clear the top bit so DER does not read it as negative.
+  const bytes = random.bytes(16);
+  bytes[0] = bytes[0]! & 0x7f;
+  return bytes.toString('hex');
+}
+
+/** Builds the three certificates of a new site (no I/O besides asking `keys` for key pairs). */
+export async function buildSitePki(options: { keys: KeyProvider; random: Random; cmgHost: string }): Promise<NewCertificate[]> {
+  const rootKeys = await options.keys.next();
+  const root = createCertificate({
+    subject: [{ name: 'commonName', value: ROOT_SUBJECT }],
+    publicKey: rootKeys.publicKey,
+    privateKey: rootKeys.privateKey,
+    serial: serialFrom(options.random),
+    notBefore: SITE_CERT_NOT_BEFORE,
+    notAfter: SITE_CERT_NOT_AFTER,
+    isCa: true,
+  });
+  const signing = await buildTokenSigning({ keys: options.keys, random: options.random, root: { certificate: root, privateKey: rootKeys.privateKey } });
+  const cmgKeys = await options.keys.next();
+  const cmg = createCertificate({
+    subject: [{ name: 'commonName', value: options.cmgHost }],
+    issuer: { certificate: root, privateKey: rootKeys.privateKey },
+    publicKey: cmgKeys.publicKey,
+    privateKey: cmgKeys.privateKey,
+    serial: serialFrom(options.random),
+    notBefore: SITE_CERT_NOT_BEFORE,
+    notAfter: SITE_CERT_NOT_AFTER,
+    ekus: ['serverAuth'],
+    dnsNames: [options.cmgHost, options.cmgHost.toLowerCase(), 'localhost'],
+  });
+  return [
+    { role: 'issuing-root', certificate: root, privateKey: rootKeys.privateKey },
+    signing,
+    { role: 'cmg-server', certificate: cmg, privateKey: cmgKeys.privateKey },
+  ];
+}
+
+async function buildTokenSigning(options: {
+  keys: KeyProvider;
+  random: Random;
+  root: { certificate: Certificate; privateKey: KeyObject };
+}): Promise<NewCertificate> {
+  const pair = await options.keys.next();
+  const certificate = createCertificate({
+    subject: [{ name: 'commonName', value: TOKEN_SIGNING_SUBJECT }],
+    issuer: options.root,
+    publicKey: pair.publicKey,
+    privateKey: pair.privateKey,
+    serial: serialFrom(options.random),
+    notBefore: SITE_CERT_NOT_BEFORE,
+    notAfter: SITE_CERT_NOT_AFTER,
+  });
+  return { role: 'token-signing', certificate, privateKey: pair.privateKey };
+}
+
+function keyFileName(role: CertificateRole, tp: Thumbprint): string {
+  return `${role}-${tp}.key`;
+}
+
+/**
+ * Stores a new certificate: its private key file first (atomic, 0600), then its row. Call inside a write transaction;
+ * a key file whose row never commits is harmless (nothing refers to it).
+ */
+export function storeCertificate(db: SiteDb, paths: SitePaths, cert: NewCertificate, nowMs: number): SiteCertificate {
+  const tp = toThumbprint(cert.certificate.thumbprint);
+  const keyFile = keyFileName(cert.role, tp);
+  writeFileAtomic(join(paths.pki, keyFile), cert.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
+  db.prepare(
+    `INSERT INTO certificates (thumbprint, role, subject, pem, key_file, not_before_ms, not_after_ms, created_ms, status)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active')`,
+  ).run(tp, cert.role, cert.certificate.subject, cert.certificate.pem, keyFile, cert.certificate.notBefore.getTime(), cert.certificate.notAfter.getTime(), nowMs);
+  if (cert.role === 'issuing-root') writeFileAtomic(paths.rootCertificate, cert.certificate.pem, 0o644);
+  return activeCertificate(db, cert.role);
+}
+
+export function activeCertificate(db: SiteDb, role: CertificateRole): SiteCertificate {
+  const row = db.prepare(`SELECT * FROM certificates WHERE role = ? AND status = 'active'`).get(role) as CertRow | undefined;
+  if (!row) throw new CcmsimError('CCMSIM_SITE_STATE', `the site has no active ${role} certificate`);
+  return fromRow(row);
+}
+
+/** Every certificate the site has made, newest first (the console's Certificates node lists them all). */
+export function listCertificates(db: SiteDb): SiteCertificate[] {
+  const rows = db.prepare('SELECT * FROM certificates ORDER BY created_ms DESC, rowid DESC').all() as CertRow[];
+  return rows.map(fromRow);
+}
+
+/** The token-signing certificate (active or retired) whose `x5t` is `x5t`. */
+export function tokenSigningCertificateByX5t(db: SiteDb, x5t: string): SiteCertificate | undefined {
+  const rows = db.prepare(`SELECT * FROM certificates WHERE role = 'token-signing'`).all() as CertRow[];
+  const row = rows.find((r) => x5tOf(r.thumbprint as Thumbprint) === x5t);
+  return row ? fromRow(row) : undefined;
+}
+
+export function certificateByThumbprint(db: SiteDb, tp: string): SiteCertificate | undefined {
+  const row = db.prepare('SELECT * FROM certificates WHERE thumbprint = ?').get(tp.toUpperCase()) as CertRow | undefined;
+  return row ? fromRow(row) : undefined;
+}
+
+const keyCache = new Map<string, KeyObject>();
+
+/** The private key of a site certificate, read from `pki/` (cached per process; keys never change once written). */
+export function privateKeyOf(paths: SitePaths, cert: SiteCertificate): KeyObject {
+  const file = join(paths.pki, cert.keyFile);
+  let key = keyCache.get(file);
+  if (!key) {
+    try {
+      key = createPrivateKey(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new CcmsimError('CCMSIM_SITE_STATE', `cannot read the private key of the ${cert.role} certificate (${file})`, { cause: err });
+    }
+    keyCache.set(file, key);
+  }
+  return key;
+}
+
+export function publicKeyOf(cert: SiteCertificate): KeyObject {
+  return new X509Certificate(cert.pem).publicKey;
+}
+
+/**
+ * Makes a new SMS Token Signing certificate (issued by the root) and retires the active one. Tokens signed by the
+ * retired certificate are then refused with CCMSIM_TOKEN_SIGNER_RETIRED (see docs/site.md for how clients recover).
+ */
+export async function rotateTokenSigning(options: {
+  db: SiteDb;
+  paths: SitePaths;
+  keys: KeyProvider;
+  random: Random;
+  nowMs: number;
+}): Promise<{ retired: SiteCertificate; active: SiteCertificate }> {
+  const root = activeCertificate(options.db, 'issuing-root');
+  const rootCertificate = parseStoredCertificate(root);
+  const fresh = await buildTokenSigning({
+    keys: options.keys,
+    random: options.random,
+    root: { certificate: rootCertificate, privateKey: privateKeyOf(options.paths, root) },
+  });
+  return writeTransaction(options.db, () => {
+    const old = activeCertificate(options.db, 'token-signing');
+    options.db
+      .prepare(`UPDATE certificates SET status = 'retired', retired_ms = ? WHERE thumbprint = ?`)
+      .run(options.nowMs, old.thumbprint);
+    const active = storeCertificate(options.db, options.paths, fresh, options.nowMs);
+    return { retired: { ...old, status: 'retired' as const, retiredMs: options.nowMs }, active };
+  });
+}
+
+function parseStoredCertificate(cert: SiteCertificate): Certificate {
+  return parseCertificate(cert.pem);
+}

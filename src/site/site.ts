@@ -1,0 +1,115 @@
+/**
+ * Owns opening a site: its directory, store, configuration and PKI. `openSite({ create: true })` makes a new site
+ * with the documented defaults on first use; every service (bulk tokens, client tokens, registrations) takes the
+ * returned `Site`.
+ */
+import { existsSync } from 'node:fs';
+import { CcmsimError } from '../errors.js';
+import type { Clock } from '../clock/clock.js';
+import type { Random } from '../clock/random.js';
+import { freshKeys, type KeyProvider } from '../crypto/key-provider.js';
+import { ensureSiteDirs, sitePaths, type SitePaths } from './site-dir.js';
+import { openStore, type SiteDb, writeTransaction } from './store.js';
+import {
+  hasConfig,
+  insertConfig,
+  normalizeInitOptions,
+  readConfig,
+  updateConfig,
+  type SiteConfig,
+  type SiteConfigPatch,
+  type SiteInitOptions,
+} from './site-config.js';
+import { buildSitePki, listCertificates, rotateTokenSigning, storeCertificate, type SiteCertificate } from './site-pki.js';
+
+export interface OpenSiteOptions {
+  siteDir: string;
+  clock: Clock;
+  random: Random;
+  /** Make the directory and a new site (with `init` or the defaults) when there is none. */
+  create?: boolean;
+  /** Settings for a new site; ignored when the site exists (compare with `site.config()` to detect a conflict). */
+  init?: SiteInitOptions;
+  /** Where new RSA key pairs come from (default: fresh keys). Tests pass fixed keys and never generate any. */
+  keys?: KeyProvider;
+}
+
+export interface Site {
+  readonly siteDir: string;
+  readonly paths: SitePaths;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly keys: KeyProvider;
+  readonly db: SiteDb;
+  /** True when this call made the site. */
+  readonly created: boolean;
+  /** The configuration, read from the database every time (another process may have changed it). */
+  config(): SiteConfig;
+  updateConfig(patch: SiteConfigPatch): SiteConfig;
+  certificates(): SiteCertificate[];
+  rotateTokenSigning(): Promise<{ retired: SiteCertificate; active: SiteCertificate }>;
+  close(): void;
+}
+
+export async function openSite(options: OpenSiteOptions): Promise<Site> {
+  const paths = sitePaths(options.siteDir);
+  if (!options.create && !existsSync(paths.db)) {
+    throw new CcmsimError('CCMSIM_SITE_STATE', `no site in ${paths.root} (run: ccmsim site init)`);
+  }
+  if (options.create) ensureSiteDirs(paths);
+  const keys = options.keys ?? freshKeys();
+  const db = openStore({ path: paths.db, nowMs: options.clock.now(), create: options.create === true });
+  let created = false;
+  try {
+    if (!hasConfig(db)) {
+      if (!options.create) throw new CcmsimError('CCMSIM_SITE_STATE', `the site in ${paths.root} was never initialized (run: ccmsim site init)`);
+      const init = normalizeInitOptions(options.init ?? {});
+      // Keys are made outside the transaction (it is synchronous); a process that loses the race discards its own.
+      const tenantId = options.random.uuid().toUpperCase();
+      const pki = await buildSitePki({ keys, random: options.random, cmgHost: init.cmgHost });
+      created = writeTransaction(db, () => {
+        if (hasConfig(db)) return false;
+        const nowMs = options.clock.now();
+        insertConfig(db, init, tenantId, nowMs);
+        for (const cert of pki) storeCertificate(db, paths, cert, nowMs);
+        return true;
+      });
+    }
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const site: Site = {
+    siteDir: paths.root,
+    paths,
+    clock: options.clock,
+    random: options.random,
+    keys,
+    db,
+    created,
+    config: () => readConfig(db),
+    updateConfig: (patch) => updateConfig(db, patch, options.clock.now()),
+    certificates: () => listCertificates(db),
+    rotateTokenSigning: () => rotateTokenSigning({ db, paths, keys, random: options.random, nowMs: options.clock.now() }),
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+  return site;
+}
+
+/** Whether `options.init` asks for something other than what the existing site has. */
+export function initConflicts(config: SiteConfig, init: SiteInitOptions): string[] {
+  const wanted = normalizeInitOptions({
+    siteCode: init.siteCode ?? config.siteCode,
+    cmgHost: init.cmgHost ?? config.cmgHost,
+    cmgId: init.cmgId ?? config.cmgId,
+    mpHost: init.mpHost ?? config.mpHost,
+  });
+  const problems: string[] = [];
+  if (wanted.siteCode !== config.siteCode) problems.push(`site code ${config.siteCode}`);
+  if (wanted.cmgHost !== config.cmgHost) problems.push(`CMG host ${config.cmgHost}`);
+  if (wanted.cmgId !== config.cmgId) problems.push(`CMG id ${config.cmgId}`);
+  if (wanted.mpHost !== config.mpHost) problems.push(`MP host ${config.mpHost}`);
+  return problems;
+}
