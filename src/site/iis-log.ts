@@ -1,0 +1,76 @@
+/**
+ * Owns the MP's IIS access log: one W3C line per request, as IIS writes it (`inetpub/logs/LogFiles/W3SVC1/
+ * u_exYYMMDD.log`, UTC, one file per day, fields as in the public approval sample:
+ * `CCM_POST /ccm_system_windowsauth/request - 80 - 192.168.20.102 ccmhttp 401 2 2148074254`). It records what the
+ * CMTrace logs do not: every GET (MPLIST, content) and every HTTP-level refusal. URLs and user agents only; no headers.
+ */
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SitePaths } from './site-dir.js';
+
+export interface IisLogEntry {
+  timeMs: number;
+  serverIp: string;
+  method: string;
+  path: string;
+  query: string;
+  serverPort: number;
+  clientIp: string;
+  userAgent: string | undefined;
+  status: number;
+  timeTakenMs: number;
+}
+
+const FIELDS =
+  'date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken';
+
+function field(value: string | undefined): string {
+  if (value === undefined || value === '') return '-';
+  // W3C fields cannot hold spaces (IIS writes '+') or line breaks.
+  return value.replace(/[\s]+/g, '+').slice(0, 500);
+}
+
+export class IisLog {
+  private readonly dir: string;
+
+  constructor(paths: SitePaths) {
+    this.dir = join(paths.root, 'inetpub', 'logs', 'LogFiles', 'W3SVC1');
+  }
+
+  /** The day's file for `timeMs` (UTC): `u_exYYMMDD.log`. */
+  pathFor(timeMs: number): string {
+    const iso = new Date(timeMs).toISOString();
+    return join(this.dir, `u_ex${iso.slice(2, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}.log`);
+  }
+
+  write(entry: IisLogEntry): void {
+    const iso = new Date(entry.timeMs).toISOString();
+    const date = iso.slice(0, 10);
+    const time = iso.slice(11, 19);
+    const path = this.pathFor(entry.timeMs);
+    let text = '';
+    if (!existsSync(path)) {
+      mkdirSync(this.dir, { recursive: true });
+      text += `#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Date: ${date} ${time}\r\n#Fields: ${FIELDS}\r\n`;
+    }
+    text +=
+      [
+        date,
+        time,
+        entry.serverIp,
+        field(entry.method),
+        field(entry.path),
+        field(entry.query),
+        String(entry.serverPort),
+        '-',
+        entry.clientIp,
+        field(entry.userAgent),
+        '-',
+        String(entry.status),
+        '0',
+        '0',
+        String(Math.max(0, Math.round(entry.timeTakenMs))),
+      ].join(' ') + '\r\n';
+    appendFileSync(path, text);
+  }
+}
