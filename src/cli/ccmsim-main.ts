@@ -6,6 +6,10 @@ import yargs, { type Argv } from 'yargs';
 import { type Io, processIo, reportError } from './io.js';
 import { toolExitCode, TOOL_EXIT } from './exit-codes.js';
 import { CcmsimError } from '../errors.js';
+import { siteCommand, SITE_SUBCOMMANDS } from './commands/site-command.js';
+import { siteServeCommand } from './commands/site-serve.js';
+import { logsCommand } from './commands/logs-parse.js';
+import { demoCommand } from './commands/demo.js';
 
 /** What a subcommand module exports. `run` returns the exit code. */
 export interface CommandContext {
@@ -15,14 +19,17 @@ export interface CommandContext {
 }
 export type CommandModule = (y: Argv, ctx: CommandContext) => Argv;
 
-const COMMANDS: CommandModule[] = [];
+const COMMANDS: CommandModule[] = [
+  demoCommand,
+  siteCommand([...SITE_SUBCOMMANDS, siteServeCommand]),
+  logsCommand,
+];
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const ctx: CommandContext = { io, exitCode: TOOL_EXIT.SUCCESS };
   let failure: unknown;
   let y = yargs(argv)
     .scriptName('ccmsim')
-    .usage('ccmsim <command> [options]\n\nThe site, logs, fleet and fixture tools of ccmsetup-sim.')
     .strict()
     .demandCommand(1, 'name a command (ccmsim --help lists them)')
     .exitProcess(false)

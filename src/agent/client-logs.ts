@@ -1,0 +1,98 @@
+/**
+ * Owns how an agent writes its three logs: catalog lines (log-catalog.ts) stamped with the clock's time and the
+ * simulated process's thread, through a shared `CmLogSet` (one light sink for many agents) or one of its own.
+ */
+import type { Clock } from '../clock/clock.js';
+import { openCmLogSet, type CmLogSet } from '../log/cm-log-set.js';
+import type { CmLogLevel } from '../log/winston-format.js';
+import { relative } from 'node:path';
+import type { CatalogLine, ClientLogName } from './log-catalog.js';
+import { machinePaths } from './machine-dir.js';
+
+export interface ClientLogSettings {
+  /** CCMLOGMAXSIZE, CCMLOGMAXHISTORY, CCMLOGLEVEL, CCMENABLELOGGING: they govern the CCM logs, not ccmsetup.log. */
+  maxSize?: number;
+  maxHistory?: number;
+  level?: CmLogLevel;
+  enabled?: boolean;
+}
+
+export interface ClientLogs {
+  /** Writes one catalog line on `thread`. */
+  write(line: CatalogLine, thread: number): void;
+  /** Absolute paths of the logs written so far. */
+  readonly written: string[];
+  close(): void;
+}
+
+export interface ClientLogsOptions {
+  machineDir: string;
+  timeZone: string;
+  clock: Clock;
+  settings?: ClientLogSettings;
+  /**
+   * On a virtual clock many lines fall on the same millisecond; a few milliseconds of jitter per line (never going
+   * back in time) make the logs look like a real process wrote them. Not used on the real clock.
+   */
+  jitterMs?: () => number;
+  /** A shared sink whose `root` contains `machineDir` (its owner closes it); without one the agent opens and closes its own. */
+  shared?: { set: CmLogSet; root: string };
+}
+
+export function openClientLogs(options: ClientLogsOptions): ClientLogs {
+  const own = options.shared === undefined;
+  const set = options.shared?.set ?? openCmLogSet({ root: options.machineDir, format: 'cmtrace', timeZone: options.timeZone });
+  const root = options.shared?.root ?? options.machineDir;
+  const paths = machinePaths(options.machineDir);
+  const files: Record<ClientLogName, string> = {
+    ccmsetup: paths.ccmsetupLog,
+    ClientIDManagerStartup: paths.clientIdLog,
+    ClientLocation: paths.clientLocationLog,
+  };
+  const written = new Set<string>();
+  const s = options.settings ?? {};
+  let last = Number.NEGATIVE_INFINITY;
+  const stamp = (): number => {
+    const now = options.clock.now();
+    if (options.clock.kind !== 'virtual' || !options.jitterMs) return now;
+    last = Math.max(now, last + options.jitterMs());
+    return last;
+  };
+  return {
+    write(line, thread) {
+      const abs = files[line.log];
+      const rel = relative(root, abs);
+      const ccmLog = line.log !== 'ccmsetup';
+      const log = set.get(rel, {
+        format: 'cmtrace',
+        timeZone: options.timeZone,
+        ...(ccmLog && s.maxSize !== undefined ? { maxSize: s.maxSize } : {}),
+        ...(ccmLog && s.maxHistory !== undefined ? { maxHistory: s.maxHistory } : {}),
+        ...(ccmLog && s.level !== undefined ? { level: s.level } : {}),
+        ...(ccmLog && s.enabled !== undefined ? { enabled: s.enabled } : {}),
+      });
+      log.write({
+        message: line.message,
+        component: line.component,
+        type: line.type,
+        thread,
+        file: line.file,
+        time: stamp(),
+        context: '',
+      });
+      written.add(abs);
+    },
+    get written() {
+      return [...written];
+    },
+    close() {
+      if (own) {
+        set.closeAll();
+        return;
+      }
+      // A shared set keeps the log objects; the run's file descriptors are released until the agent writes again.
+      for (const abs of written) set.get(relative(root, abs)).suspend();
+    },
+  };
+}
+

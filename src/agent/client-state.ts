@@ -1,0 +1,207 @@
+/**
+ * Owns what the installed client keeps on disk between runs (the registry's part, as JSON), the cached client
+ * token, and the SMS certificate store. Every write is atomic; keys and the token are owner-only (0600).
+ * The bulk registration token never appears here: nothing in this module has a field that could hold it.
+ */
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, hkdfSync } from 'node:crypto';
+import { CcmsimError } from '../errors.js';
+import type { MachineHardware } from './hardware.js';
+import { machinePaths, readTextIfExists, removeIfExists, writeFileAtomic, type MachinePaths } from './machine-dir.js';
+import { formatSmsCfg, type SmsCfg } from './smscfg.js';
+
+export type RegistrationState = 'none' | 'pending' | 'registered';
+
+export interface ClientState {
+  schema: 1;
+  installedVersion: string;
+  installedAt: string;
+  computerName: string;
+  smsId: string;
+  hardwareId: string;
+  hardware: MachineHardware;
+  signingThumbprint: string;
+  encryptionThumbprint: string;
+  network: 'intranet' | 'internet';
+  /** The site code the client was told to join (SMSSITECODE), upper case, or undefined for AUTO. */
+  requestedSiteCode: string | undefined;
+  /** The site the client is assigned to; undefined while unassigned. */
+  assignedSiteCode: string | undefined;
+  /** When an unassigned client tries site assignment again (every 10 minutes). */
+  nextAssignmentAt: string | undefined;
+  mpUrl: string | undefined;
+  cmgUrl: string | undefined;
+  registration: RegistrationState;
+  approval: number | undefined;
+  registeredVia: 'intranet' | 'bulk' | undefined;
+}
+
+/** The client token as the agent uses it. */
+export interface CachedClientToken {
+  tokenId: string;
+  token: string;
+  expiresAt: string;
+  cachedAt: string;
+}
+
+/**
+ * On disk the token is encrypted, as the real client caches it ("Cached encrypted token for 'S-1-5-18'"): AES-256-GCM
+ * with a key and nonce derived (HKDF-SHA256) from the SMS Encryption Certificate's private key and the token ID, so
+ * only the machine holding that key can read it, and no randomness is needed.
+ */
+interface StoredToken {
+  tokenId: string;
+  expiresAt: string;
+  cachedAt: string;
+  encryptedWith: string;
+  tag: string;
+  ciphertext: string;
+}
+
+export interface StoredCertificate {
+  thumbprint: string;
+  pem: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+}
+
+export async function readClientState(paths: MachinePaths): Promise<ClientState | undefined> {
+  const text = await readTextIfExists(paths.clientState);
+  if (text === undefined) return undefined;
+  try {
+    const state = JSON.parse(text) as ClientState;
+    if (state.schema !== 1 || typeof state.smsId !== 'string') throw new Error('unknown schema');
+    return state;
+  } catch (err) {
+    throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `the client state ${paths.clientState} is damaged: ${(err as Error).message}`);
+  }
+}
+
+export async function writeClientState(paths: MachinePaths, state: ClientState): Promise<void> {
+  await writeFileAtomic(paths.clientState, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+export async function writeSmsCfg(paths: MachinePaths, cfg: SmsCfg): Promise<void> {
+  await writeFileAtomic(paths.smscfg, formatSmsCfg(cfg));
+}
+
+function tokenCipherKeys(encryptionKey: KeyObject, tokenId: string): { key: Buffer; iv: Buffer } {
+  const ikm = encryptionKey.export({ type: 'pkcs8', format: 'der' });
+  const okm = Buffer.from(hkdfSync('sha256', ikm, Buffer.from(tokenId, 'utf8'), Buffer.from('ccmsim cached client token', 'utf8'), 44));
+  return { key: okm.subarray(0, 32), iv: okm.subarray(32, 44) };
+}
+
+/** The installed client's SMS Encryption Certificate key, from its state and store. */
+async function installedEncryptionKey(paths: MachinePaths): Promise<{ thumbprint: string; key: KeyObject } | undefined> {
+  const state = await readClientState(paths).catch(() => undefined);
+  if (!state) return undefined;
+  const cert = await loadCertificate(paths, state.encryptionThumbprint);
+  return cert ? { thumbprint: cert.thumbprint, key: cert.privateKey } : undefined;
+}
+
+/** Reads and decrypts the cached token (with `encryptionKey`, else the installed client's); undefined if none is usable. */
+export async function readCachedToken(paths: MachinePaths, encryptionKey?: KeyObject): Promise<CachedClientToken | undefined> {
+  const text = await readTextIfExists(paths.clientToken);
+  if (text === undefined) return undefined;
+  const key = encryptionKey ?? (await installedEncryptionKey(paths))?.key;
+  if (key === undefined) return undefined;
+  try {
+    const stored = JSON.parse(text) as StoredToken;
+    const k = tokenCipherKeys(key, stored.tokenId);
+    const decipher = createDecipheriv('aes-256-gcm', k.key, k.iv);
+    decipher.setAuthTag(Buffer.from(stored.tag, 'base64'));
+    const token = Buffer.concat([decipher.update(Buffer.from(stored.ciphertext, 'base64')), decipher.final()]).toString('utf8');
+    return { tokenId: stored.tokenId, token, expiresAt: stored.expiresAt, cachedAt: stored.cachedAt };
+  } catch {
+    // A token that no longer decrypts (new certificates) is as good as none: the client asks for a new one.
+    return undefined;
+  }
+}
+
+/** Encrypts and caches the token (0600) for the installed client, or with the given encryption key. */
+export async function writeCachedToken(
+  paths: MachinePaths,
+  token: CachedClientToken,
+  encryption?: { thumbprint: string; key: KeyObject },
+): Promise<void> {
+  const enc = encryption ?? (await installedEncryptionKey(paths));
+  if (!enc) throw new CcmsimError('CCMSIM_FILE_NOT_FOUND', `no SMS Encryption Certificate in ${paths.certStore} to encrypt the client token with`);
+  const k = tokenCipherKeys(enc.key, token.tokenId);
+  const cipher = createCipheriv('aes-256-gcm', k.key, k.iv);
+  const ciphertext = Buffer.concat([cipher.update(token.token, 'utf8'), cipher.final()]);
+  const stored: StoredToken = {
+    tokenId: token.tokenId,
+    expiresAt: token.expiresAt,
+    cachedAt: token.cachedAt,
+    encryptedWith: enc.thumbprint,
+    tag: cipher.getAuthTag().toString('base64'),
+    ciphertext: ciphertext.toString('base64'),
+  };
+  await writeFileAtomic(paths.clientToken, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** Saves a certificate and its private key in the SMS store (`<thumbprint>.cer` PEM, `<thumbprint>.key` PEM 0600). */
+export async function storeCertificate(paths: MachinePaths, thumbprint: string, pem: string, privateKey: KeyObject): Promise<void> {
+  await mkdir(paths.certStore, { recursive: true, mode: 0o700 });
+  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  await writeFileAtomic(join(paths.certStore, `${thumbprint}.key`), keyPem, { mode: 0o600 });
+  await writeFileAtomic(join(paths.certStore, `${thumbprint}.cer`), pem);
+}
+
+export async function loadCertificate(paths: MachinePaths, thumbprint: string): Promise<StoredCertificate | undefined> {
+  const pem = await readTextIfExists(join(paths.certStore, `${thumbprint}.cer`));
+  const keyPem = await readTextIfExists(join(paths.certStore, `${thumbprint}.key`));
+  if (pem === undefined || keyPem === undefined) return undefined;
+  const privateKey = createPrivateKey(keyPem);
+  return { thumbprint, pem, privateKey, publicKey: createPublicKey(privateKey) };
+}
+
+export async function listStoredCertificates(paths: MachinePaths): Promise<string[]> {
+  try {
+    return (await readdir(paths.certStore)).filter((f) => f.endsWith('.cer')).map((f) => f.slice(0, -4));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * What `/uninstall` removes: the client, its certificates and token. SMSCFG.ini and the logs stay, as on Windows
+ * (a reinstall therefore keeps the SMS Unique Identifier, the well-known cause of duplicate GUIDs on cloned images).
+ */
+export async function removeClient(paths: MachinePaths): Promise<void> {
+  await removeIfExists(paths.clientState);
+  await removeIfExists(paths.clientToken);
+  await removeIfExists(paths.certStore);
+  await removeIfExists(join(paths.ccmsetupDir, 'client.msi'));
+  await removeIfExists(join(paths.ccmsetupDir, 'ccmsetup.cab'));
+}
+
+/** The machine itself (name and hardware): drawn once, kept for the machine directory's life, never uninstalled. */
+export interface MachineIdentity {
+  schema: 1;
+  computerName: string;
+  hardware: MachineHardware;
+}
+
+export function machineIdentityPath(paths: MachinePaths): string {
+  return join(paths.windows, 'ccmsim-machine.json');
+}
+
+export async function readMachineIdentity(paths: MachinePaths): Promise<MachineIdentity | undefined> {
+  const text = await readTextIfExists(machineIdentityPath(paths));
+  if (text === undefined) return undefined;
+  try {
+    const id = JSON.parse(text) as MachineIdentity;
+    return id.schema === 1 && typeof id.computerName === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeMachineIdentity(paths: MachinePaths, id: MachineIdentity): Promise<void> {
+  await writeFileAtomic(machineIdentityPath(paths), `${JSON.stringify(id, null, 2)}\n`);
+}
+
+export { machinePaths };

@@ -1,0 +1,91 @@
+/**
+ * Owns the simulated machine's directory: where each file of a Windows client lives (logs, SMSCFG.ini, the SMS
+ * certificate store, the cached client token, the install state) and atomic writes (temporary file + rename), so a
+ * crash never leaves a half-written file behind.
+ */
+import { mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+export interface MachinePaths {
+  readonly root: string;
+  readonly windows: string;
+  readonly ccmsetupDir: string;
+  readonly ccmsetupLog: string;
+  readonly clientMsiLog: string;
+  readonly ccmDir: string;
+  readonly ccmLogs: string;
+  readonly clientIdLog: string;
+  readonly clientLocationLog: string;
+  readonly smscfg: string;
+  /** LocalMachine\SMS: one `<thumbprint>.cer` (PEM) and one `<thumbprint>.key` (PEM, mode 0600) per certificate. */
+  readonly certStore: string;
+  /** The client token cached for the machine account (`S-1-5-18`), mode 0600. */
+  readonly clientToken: string;
+  /** What the installed client knows about itself (the registry's part), JSON. */
+  readonly clientState: string;
+  /** Held while a ccmsetup-sim runs on this machine: `{ "pid": N }`. */
+  readonly lockFile: string;
+}
+
+export function machinePaths(root: string): MachinePaths {
+  const windows = join(root, 'Windows');
+  const ccmsetupDir = join(windows, 'ccmsetup');
+  const ccmDir = join(windows, 'CCM');
+  const ccmLogs = join(ccmDir, 'Logs');
+  return {
+    root,
+    windows,
+    ccmsetupDir,
+    ccmsetupLog: join(ccmsetupDir, 'Logs', 'ccmsetup.log'),
+    clientMsiLog: join(ccmsetupDir, 'Logs', 'client.msi.log'),
+    ccmDir,
+    ccmLogs,
+    clientIdLog: join(ccmLogs, 'ClientIDManagerStartup.log'),
+    clientLocationLog: join(ccmLogs, 'ClientLocation.log'),
+    smscfg: join(windows, 'SMSCFG.ini'),
+    certStore: join(ccmDir, 'CertStore', 'LocalMachine', 'SMS'),
+    clientToken: join(ccmDir, 'Tokens', 'S-1-5-18.json'),
+    clientState: join(ccmDir, 'ccmsim-client.json'),
+    lockFile: join(ccmsetupDir, 'ccmsetup.lock'),
+  };
+}
+
+let tempCounter = 0;
+
+/**
+ * Writes `data` to `path` through a temporary file in the same directory and a rename, so readers see either the
+ * old or the new content. `mode` applies from creation (0600 keeps keys and tokens owner-only from the first byte).
+ */
+export async function writeFileAtomic(path: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.${process.pid}.${++tempCounter}.tmp`;
+  const handle = await open(temp, 'w', options.mode ?? 0o644);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function readTextIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export async function removeIfExists(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+}

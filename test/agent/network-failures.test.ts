@@ -1,0 +1,74 @@
+// The site unreachable and a TLS failure: both are transient for ccmsetup, so it retries every /retry minutes until
+// /downloadtimeout (on the virtual clock), then exits 6 with WinHTTP's HRESULT in ccmsetup.log.
+import { afterAll, beforeAll, describe, it, expect } from 'vitest';
+import { join } from 'node:path';
+import { Random } from '../../src/clock/random.js';
+import { fixedKeys } from '../../src/crypto/key-provider.js';
+import { createSiteTransport } from '../../src/agent/site-transport.js';
+import { createCcmSiteClient } from '../../src/agent/ccm-site-client.js';
+import { runCcmsetup } from '../../src/agent/ccmsetup-flow.js';
+import { parseCcmsetupCommandLine } from '../../src/agent/command-line.js';
+import { runOnClock } from '../../src/agent/run-on-clock.js';
+import { RETURN_CODE } from '../../src/agent/outcome.js';
+import { CCMSETUP_EXIT } from '../../src/cli/exit-codes.js';
+import { testKeyPair } from '../helpers/test-keys.js';
+import { activeCertificate } from '../../src/site/site-pki.js';
+import { CMG, inOrder, messages, startWorld, type TestWorld } from './harness.js';
+
+let w: TestWorld;
+beforeAll(async () => {
+  w = await startWorld();
+});
+afterAll(async () => {
+  await w.close();
+});
+
+async function installWith(endpoints: Parameters<typeof createSiteTransport>[0], line: string, name: string) {
+  const transport = createSiteTransport(endpoints);
+  try {
+    return await runOnClock(w.clock, () =>
+      runCcmsetup({
+        commandLine: parseCcmsetupCommandLine(line),
+        machineDir: join(w.dir, name),
+        computerName: name,
+        timeZone: 'UTC',
+        clock: w.clock,
+        random: new Random(name),
+        keys: fixedKeys([testKeyPair(12), testKeyPair(13)]),
+        site: createCcmSiteClient(transport, w.clock),
+        siteNames: w.conn.siteNames,
+      }),
+    );
+  } finally {
+    await transport.close();
+  }
+}
+
+describe('network failures', () => {
+  it('site unreachable: retries, then return code 6 with 0x80072efd', async () => {
+    const endpoints = { ...w.conn.endpoints, hostMap: { 'MP01.CONTOSO.COM': { address: '127.0.0.1', port: 1 } } };
+    const before = w.clock.now();
+    const out = await installWith(endpoints, '/mp:MP01.CONTOSO.COM SMSSITECODE=ABC /retry:10 /downloadtimeout:60', 'PC-UNREACH');
+    expect(out.exitCode).toBe(6);
+    expect(out.error).toMatchObject({ code: 'CCMSIM_SITE_UNREACHABLE', hresult: '0x80072efd' });
+    expect(w.clock.now() - before).toBeGreaterThanOrEqual(50 * 60_000);
+    const lines = messages(out.logs.ccmsetup);
+    expect(lines.filter((l) => l === 'Next retry in 10 minute(s)...').length).toBe(5);
+    inOrder(lines, [/^Post to http:\/\/MP01\.CONTOSO\.COM\/SMS_MP\/\.sms_aut\?MPLIST failed with 0x80072efd\.$/, 'CcmSetup failed with error code 0x80072efd', 'CcmSetup is exiting with return code 6']);
+  });
+
+  it('TLS failure (the CMG certificate does not chain to the trusted root): return code 6 with 0x80072f8f', async () => {
+    // Trust some other certificate than the site root: the agent must refuse the CMG's certificate.
+    const otherRoot = activeCertificate(w.conn.site!.db, 'cmg-server').pem;
+    const endpoints = { ...w.conn.endpoints, trustedRootPem: otherRoot };
+    const out = await installWith(endpoints, `CCMHOSTNAME=${CMG} SMSSITECODE=ABC /regtoken:aaa.bbb.ccc /retry:10 /downloadtimeout:20`, 'PC-TLS');
+    expect(out.exitCode).toBe(6);
+    expect(out.error).toMatchObject({ code: 'CCMSIM_TLS_FAILURE', hresult: '0x80072f8f' });
+  });
+});
+
+describe('return codes', () => {
+  it("the agent's return codes are the CLI's table (src/cli/exit-codes.ts)", () => {
+    expect(RETURN_CODE).toEqual(CCMSETUP_EXIT);
+  });
+});
