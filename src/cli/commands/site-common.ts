@@ -33,18 +33,34 @@ export function withSiteDirOption<T>(y: Argv<T>): Argv<T & { 'site-dir': string 
 export async function openSiteForCli(
   io: Io,
   siteDirOption: string | undefined,
-  options: { create?: boolean; init?: SiteInitOptions; deps?: SiteCliDeps } = {},
+  options: { create?: boolean; init?: SiteInitOptions; deps?: SiteCliDeps; seed?: number } = {},
 ): Promise<Site> {
   const deps = { ...siteCliOverrides, ...options.deps };
   const siteDir = resolveSiteDir({ siteDir: siteDirOption, env: io.env, cwd: io.cwd });
   return openSite({
     siteDir,
     clock: deps.clock ?? new RealClock(),
-    random: deps.random ?? new Random(pickSeed()),
+    random: deps.random ?? new Random(options.seed ?? pickSeed()),
     create: options.create ?? true,
     init: options.init,
     keys: deps.keys,
   });
+}
+
+/** Adds `--seed`: the seeded source behind a command's random choices (tenant ID, serials, GUIDs). */
+export function withSeedOption<T>(y: Argv<T>): Argv<T & { seed: number | undefined }> {
+  return y.option('seed', {
+    type: 'number',
+    describe: 'seed for the random choices (default: random, printed so the run can be repeated)',
+  }) as Argv<T & { seed: number | undefined }>;
+}
+
+/** The seed a command runs with: the one given, or a fresh one to print. */
+export function resolveSeed(value: unknown): number {
+  if (value === undefined) return pickSeed();
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new CcmsimError('CCMSIM_USAGE', `--seed takes a whole number, not ${String(value)}`);
+  return n;
 }
 
 /** `true|false` (also yes/no, on/off, 1/0) for the config switches. */

@@ -6,7 +6,7 @@ import type { CommandContext } from '../ccmsim-main.js';
 import { CcmsimError } from '../../errors.js';
 import { initConflicts } from '../../site/site.js';
 import { SITE_DEFAULTS } from '../../site/site-config.js';
-import { openSiteForCli } from './site-common.js';
+import { openSiteForCli, resolveSeed, withSeedOption } from './site-common.js';
 import { formatConfig } from './site-config.js';
 
 export function siteInitCommand(y: Argv, ctx: CommandContext): Argv {
@@ -14,7 +14,7 @@ export function siteInitCommand(y: Argv, ctx: CommandContext): Argv {
     'init',
     'create the site directory, database and certificates',
     (c) =>
-      c
+      withSeedOption(c)
         .option('site-code', { type: 'string', describe: `three-character site code (default ${SITE_DEFAULTS.siteCode})` })
         .option('cmg-host', { type: 'string', describe: `the CMG's host name (default ${SITE_DEFAULTS.cmgHost})` })
         .option('cmg-id', { type: 'string', describe: `the CMG's id in /CCM_Proxy_MutualAuth/<id> (default ${SITE_DEFAULTS.cmgId})` })
@@ -27,7 +27,8 @@ export function siteInitCommand(y: Argv, ctx: CommandContext): Argv {
         cmgId: argv['cmg-id'] === undefined ? undefined : String(argv['cmg-id']),
         mpHost: argv['mp-host'],
       };
-      const site = await openSiteForCli(ctx.io, argv['site-dir'] as string | undefined, { create: true, init });
+      const seed = resolveSeed(argv.seed);
+      const site = await openSiteForCli(ctx.io, argv['site-dir'] as string | undefined, { create: true, init, seed });
       try {
         const config = site.config();
         if (!site.created) {
@@ -41,6 +42,7 @@ export function siteInitCommand(y: Argv, ctx: CommandContext): Argv {
         } else {
           ctx.io.stdout(`${site.created ? 'Created' : 'Already initialized:'} site ${config.siteCode} in ${site.siteDir}\n`);
           ctx.io.stdout(formatConfig(config));
+          if (site.created) ctx.io.stdout(`Seed: ${seed} (repeat with --seed ${seed}; keys are always fresh)\n`);
         }
       } finally {
         site.close();

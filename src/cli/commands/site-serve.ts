@@ -11,7 +11,7 @@ import type { CommandContext } from '../ccmsim-main.js';
 import { VirtualClock, type Clock } from '../../clock/clock.js';
 import { CcmsimError } from '../../errors.js';
 import { startSiteServers, type SiteServers } from '../../site/site-servers.js';
-import { openSiteForCli } from './site-common.js';
+import { openSiteForCli, resolveSeed, withSeedOption } from './site-common.js';
 
 export interface SiteServeHooks {
   /** Resolves when the server should stop. Default: the first SIGINT or SIGTERM. Tests replace it. */
@@ -57,7 +57,7 @@ export function siteServeCommand(y: Argv, ctx: CommandContext): Argv {
     'serve',
     'run the management point (HTTP) and the cloud management gateway (HTTPS) on loopback until Ctrl+C',
     (c) =>
-      c
+      withSeedOption(c)
         .option('mp-port', { type: 'number', describe: 'MP port (default: a free port)' })
         .option('cmg-port', { type: 'number', describe: 'CMG port (default: a free port)' })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
@@ -74,7 +74,8 @@ export function siteServeCommand(y: Argv, ctx: CommandContext): Argv {
       } catch {
         throw new CcmsimError('CCMSIM_USAGE', `--log-time-zone ${timeZone}: not an IANA time zone`);
       }
-      const site = await openSiteForCli(ctx.io, argv['site-dir'] as string | undefined, clock ? { deps: { clock } } : {});
+      const seed = resolveSeed(argv.seed);
+      const site = await openSiteForCli(ctx.io, argv['site-dir'] as string | undefined, clock ? { deps: { clock }, seed } : { seed });
       let servers: SiteServers | undefined;
       try {
         servers = await startSiteServers(site, { host: String(argv.host), mpPort, cmgPort, timeZone });
@@ -86,6 +87,7 @@ export function siteServeCommand(y: Argv, ctx: CommandContext): Argv {
             `CMG listens on ${servers.host}:${servers.cmgPort}; map ${config.cmgHost} to ${servers.host} (SNI ${config.cmgHost}).\n` +
             `Site root certificate: ${site.paths.rootCertificate}\n` +
             `Site description for agents: ${servers.mpUrl}/ccmsim/site\n` +
+            `Seed: ${seed}\n` +
             `Serving until SIGINT or SIGTERM.\n`,
         );
         await (siteServeHooks.waitForStop ?? waitForSignal)(servers);
