@@ -10,6 +10,7 @@ import { siteCommand, SITE_SUBCOMMANDS } from './commands/site-command.js';
 import { siteServeCommand } from './commands/site-serve.js';
 import { logsCommand } from './commands/logs-parse.js';
 import { demoCommand } from './commands/demo.js';
+import { fleetCommand } from './commands/fleet.js';
 
 /** What a subcommand module exports. `run` returns the exit code. */
 export interface CommandContext {
@@ -23,6 +24,7 @@ const COMMANDS: CommandModule[] = [
   demoCommand,
   siteCommand([...SITE_SUBCOMMANDS, siteServeCommand]),
   logsCommand,
+  fleetCommand,
 ];
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
@@ -30,6 +32,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   let failure: unknown;
   let y = yargs(argv)
     .scriptName('ccmsim')
+    .usage('ccmsim <command> [options]\n\nThe site, logs, fleet and fixture tools of ccmsetup-sim.')
     .strict()
     .demandCommand(1, 'name a command (ccmsim --help lists them)')
     .exitProcess(false)

@@ -1,0 +1,105 @@
+/**
+ * Owns a fleet run's output directory: summary.json, agents.ndjson (one outcome per agent), events.ndjson (one event
+ * per line, k6's Point shape) and report.html; and `mergeFleetDirs`, which combines shard directories into one.
+ */
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { CcmsimError } from '../errors.js';
+import type { FleetRunResult } from './fleet-engine.js';
+import type { FleetEvent } from './fleet-metrics.js';
+import { agentsNdjson, buildSummary, mergeSummaries, type FleetSummary } from './fleet-summary.js';
+import { renderReport } from './fleet-report.js';
+
+export const OUTPUT_FILES = { summary: 'summary.json', agents: 'agents.ndjson', events: 'events.ndjson', report: 'report.html' } as const;
+
+/** `--out` must be new or empty (a run never mixes with an earlier one's files); the site and machines go inside. */
+export function prepareOutDir(dir: string): void {
+  if (existsSync(dir)) {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} exists and is not a directory`);
+    }
+    if (entries.length > 0) throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} is not empty (give a new directory for each run)`);
+  }
+  mkdirSync(dir, { recursive: true });
+}
+
+async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
+  const out = createWriteStream(path);
+  for (const line of lines) {
+    if (!out.write(line)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+function* eventLines(events: FleetEvent[]): Iterable<string> {
+  for (const e of events) yield `${JSON.stringify(e)}\n`;
+}
+
+export async function writeFleetOutputs(dir: string, run: FleetRunResult): Promise<FleetSummary> {
+  const summary = buildSummary(run);
+  writeFileSync(join(dir, OUTPUT_FILES.agents), agentsNdjson(run.outcomes));
+  await writeLines(join(dir, OUTPUT_FILES.events), eventLines(run.metrics.sortedEvents()));
+  writeFileSync(join(dir, OUTPUT_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(join(dir, OUTPUT_FILES.report), renderReport(summary));
+  return summary;
+}
+
+function readSummary(dir: string): FleetSummary {
+  const path = join(dir, OUTPUT_FILES.summary);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new CcmsimError('CCMSIM_FILE_NOT_FOUND', `no ${OUTPUT_FILES.summary} in ${dir} (is it the --out of a fleet shard?)`);
+  }
+  try {
+    return JSON.parse(text) as FleetSummary;
+  } catch {
+    throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `${path} is not JSON`);
+  }
+}
+
+async function readNdjson<T>(path: string): Promise<T[]> {
+  if (!existsSync(path)) throw new CcmsimError('CCMSIM_FILE_NOT_FOUND', `${path} is missing`);
+  const out: T[] = [];
+  const rl = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+  let n = 0;
+  for await (const line of rl) {
+    n++;
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `${path}:${n}: not a JSON line`);
+    }
+  }
+  return out;
+}
+
+/** Combines shard outputs into one directory: the same files an unsharded run writes, count for count. */
+export async function mergeFleetDirs(dirs: string[], outDir: string): Promise<FleetSummary> {
+  if (dirs.length === 0) throw new CcmsimError('CCMSIM_USAGE', 'fleet merge: name at least one shard directory');
+  const summaries = dirs.map(readSummary);
+  const agents: Array<{ agent: number }> = [];
+  for (const d of dirs) agents.push(...(await readNdjson<{ agent: number }>(join(d, OUTPUT_FILES.agents))));
+  const agentsText = agentsNdjson(agents as never);
+  const summary = mergeSummaries(summaries, agentsText);
+  const events: FleetEvent[] = [];
+  for (const [i, d] of dirs.entries()) {
+    // Site events (agent -1) happen once per run but every shard records them: keep the first shard's.
+    for (const e of await readNdjson<FleetEvent>(join(d, OUTPUT_FILES.events))) if (i === 0 || e.data.tags['agent'] !== '-1') events.push(e);
+  }
+  // Each shard's file is in (time, agent, per-agent order) and an agent lives in one shard: a stable sort on
+  // (time, agent) restores the unsharded order.
+  events.sort((a, b) => (a.data.time < b.data.time ? -1 : a.data.time > b.data.time ? 1 : Number(a.data.tags['agent']) - Number(b.data.tags['agent'])));
+  prepareOutDir(outDir);
+  writeFileSync(join(outDir, OUTPUT_FILES.agents), agentsText);
+  await writeLines(join(outDir, OUTPUT_FILES.events), eventLines(events));
+  writeFileSync(join(outDir, OUTPUT_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(join(outDir, OUTPUT_FILES.report), renderReport(summary));
+  return summary;
+}

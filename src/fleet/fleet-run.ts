@@ -1,0 +1,73 @@
+/**
+ * Owns one complete fleet run with real agents: the output directory, the clock, the keys, the engine with the real
+ * driver, and the files written at the end. The CLI, the bench and the integration tests all go through here.
+ */
+import type { RsaKeyPair } from '../crypto/rsa-keys.js';
+import type { KeyProvider } from '../crypto/key-provider.js';
+import { FleetClock } from './fleet-clock.js';
+import { runFleet, type FleetProgress, type FleetRunResult } from './fleet-engine.js';
+import { makeKeyPool, pooledKeys, uniqueKeys, type FleetKeys } from './fleet-keys.js';
+import type { FleetOptions } from './fleet-options.js';
+import { prepareOutDir, writeFleetOutputs } from './fleet-output.js';
+import { createRealDriver } from './fleet-real-driver.js';
+import type { FleetSummary } from './fleet-summary.js';
+
+export interface FleetRunDeps {
+  /** Real elapsed ms (fractional), e.g. performance.now: latency and agents per second. */
+  wallNow(): number;
+  /** Pairs for --key-pool instead of generating them (tests: the committed keys). */
+  poolKeys?: readonly RsaKeyPair[];
+  /** Keys for the new embedded site (tests: fixed keys). */
+  siteKeys?: KeyProvider;
+  regtoken?: string;
+  /** Run the embedded site in a worker thread when the built JavaScript allows it (default true). */
+  siteThread?: boolean;
+  onProgress?: (p: FleetProgress) => void;
+  /** Called once the keys are ready and the run starts (so a progress bar does not count key generation). */
+  onStart?: () => void;
+}
+
+export interface FleetRunOutput {
+  summary: FleetSummary;
+  run: FleetRunResult;
+  clock: FleetClock;
+  /** Wall ms spent making the key pool before the run. */
+  keySetupMs: number;
+}
+
+export async function runFleetToDir(options: FleetOptions, deps: FleetRunDeps): Promise<FleetRunOutput> {
+  prepareOutDir(options.out);
+  const t0 = deps.wallNow();
+  let keys: FleetKeys & { stop?: () => void };
+  if (options.keys.kind === 'pool') {
+    const pairs = deps.poolKeys ? deps.poolKeys.slice(0, options.keys.size) : await makeKeyPool(options.keys.size);
+    keys = pooledKeys(pairs);
+  } else {
+    // Two pairs per agent of this shard (signing and encryption certificates).
+    keys = uniqueKeys(2 * Math.ceil((options.agents - options.shard.index) / options.shard.count));
+  }
+  const keySetupMs = deps.wallNow() - t0;
+  const clock = new FleetClock(options.startMs, options.tickMs);
+  deps.onStart?.();
+  try {
+    const run = await runFleet(options, {
+      clock,
+      wallNow: deps.wallNow,
+      ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+      createDriver: (services) =>
+        createRealDriver({
+          options,
+          clock,
+          services,
+          keys,
+          ...(deps.siteKeys ? { siteKeys: deps.siteKeys } : {}),
+          ...(deps.regtoken !== undefined ? { regtoken: deps.regtoken } : {}),
+          siteThread: deps.siteThread ?? true,
+        }),
+    });
+    const summary = await writeFleetOutputs(options.out, run);
+    return { summary, run, clock, keySetupMs };
+  } finally {
+    keys.stop?.();
+  }
+}

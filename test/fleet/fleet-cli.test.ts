@@ -1,0 +1,92 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/ccmsim-main.js';
+import { captureIo } from '../../src/cli/io.js';
+import { fleetOverrides } from '../../src/cli/commands/fleet.js';
+import { fixedKeys } from '../../src/crypto/key-provider.js';
+import { resolveFleetOptions } from '../../src/fleet/fleet-options.js';
+import { decideFault, parseFaults, formatFaults, createFaultHook, FAULT_KEY_HEADER } from '../../src/fleet/fleet-faults.js';
+import { testKeyPair, TEST_KEY_COUNT } from '../helpers/test-keys.js';
+
+const pairs = Array.from({ length: TEST_KEY_COUNT }, (_, i) => testKeyPair(i));
+
+describe('ccmsim fleet (command line)', () => {
+  afterEach(() => {
+    delete fleetOverrides.poolKeys;
+    delete fleetOverrides.siteKeys;
+  });
+
+  it('runs a small fleet, prints the summary table and writes the four files', async () => {
+    fleetOverrides.poolKeys = pairs.slice(8);
+    fleetOverrides.siteKeys = fixedKeys(pairs.slice(0, 8));
+    const out = join(mkdtempSync(join(tmpdir(), 'fleet-cli-')), 'run');
+    const io = captureIo();
+    const code = await main(['fleet', '--agents', '6', '--seed', '2', '--run-for', '40d', '--key-pool', '8', '--agent-logs', 'sample:2', '--out', out], io);
+    expect(io.stderrText).toBe('');
+    expect(code).toBe(0);
+    expect(io.stdoutText).toMatch(/installed and registered\s+6 \(CMG \d+, MP \d+\)/);
+    expect(io.stdoutText).toMatch(/site database\s+6 clients \(0 duplicates\)/);
+    for (const f of ['summary.json', 'agents.ndjson', 'events.ndjson', 'report.html']) expect(existsSync(join(out, f))).toBe(true);
+    // sample:2 of 6 agents: agents 0 and 3 write their client logs, the others write none.
+    expect(existsSync(join(out, 'machines', 'FLT-0000000', 'Windows', 'ccmsetup', 'Logs', 'ccmsetup.log'))).toBe(true);
+    expect(existsSync(join(out, 'machines', 'FLT-0000001', 'Windows', 'ccmsetup', 'Logs', 'ccmsetup.log'))).toBe(false);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { counts: { registrations: number } };
+    expect(summary.counts.registrations).toBe(6);
+  });
+
+  it.each([
+    [['--shard', '3/3'], /--shard: '3\/3': i must be less than n/],
+    [['--faults', 'bogus=1'], /unknown fault 'bogus'/],
+    [['--faults', 'mp-503=1.5'], /mp-503=1.5: the share must be a number from 0 to 1/],
+    [['--key-pool', '4', '--unique-keys'], /--key-pool and --unique-keys exclude each other/],
+    [['--run-for', '5x'], /--run-for: '5x' is not a duration/],
+    [['--install-window', '10d', '--run-for', '5d'], /--install-window 10d must be shorter than --run-for 5d/],
+    [['--agent-logs', 'some'], /--agent-logs: 'some' must be none, all or sample:N/],
+    [['--internet-share', '2'], /--internet-share: '2' must be a number from 0 to 1/],
+  ])('refuses %j with a usage error', async (args, message) => {
+    const io = captureIo();
+    const out = join(mkdtempSync(join(tmpdir(), 'fleet-cli-bad-')), 'x');
+    const code = await main(['fleet', '--seed', '1', '--out', out, ...args], io);
+    expect(code).toBe(2);
+    expect(io.stderrText).toMatch(message);
+    expect(io.stderrText).toMatch(/CCMSIM_USAGE/);
+    expect(io.stderrText).not.toMatch(/\n\s+at /);
+  });
+
+  it('requires --seed and --out', () => {
+    expect(() => resolveFleetOptions({ out: '/tmp/x' })).toThrow(/--seed is required/);
+    expect(() => resolveFleetOptions({ seed: 1 })).toThrow(/--out DIR is required/);
+  });
+});
+
+describe('fault decisions', () => {
+  it('parse and print back', () => {
+    expect(formatFaults(parseFaults('mp-503=0.2,reset=0.05,latency=50ms,mp-down=10d-11d'))).toBe('mp-503=0.2,reset=0.05,latency=50ms,mp-down=10d-11d');
+    expect(parseFaults('').active).toBe(false);
+  });
+
+  it('depend on (seed, agent, attempt) only, at the configured shares', () => {
+    const spec = parseFaults('mp-503=0.2,reset=0.05');
+    const kinds = Array.from({ length: 4000 }, (_, i) => decideFault(spec, 7, i % 50, Math.floor(i / 50), 'mp', 0));
+    const share = (k: string): number => kinds.filter((x) => x === k).length / kinds.length;
+    expect(share('503')).toBeGreaterThan(0.17);
+    expect(share('503')).toBeLessThan(0.23);
+    expect(share('reset')).toBeGreaterThan(0.03);
+    expect(share('reset')).toBeLessThan(0.07);
+    expect(decideFault(spec, 7, 12, 3, 'mp', 0)).toBe(decideFault(spec, 7, 12, 3, 'mp', 999));
+  });
+
+  it('answer requests without our header normally, and follow the MP-down window', async () => {
+    const spec = parseFaults('mp-down=1d-2d');
+    let now = 0;
+    const hook = createFaultHook(spec, 1, { now: () => now }, 0);
+    expect(await hook({ server: 'mp', method: 'GET', path: '/', headers: {} })).toBe('ok');
+    now = 36 * 3_600_000;
+    expect(await hook({ server: 'mp', method: 'GET', path: '/', headers: { [FAULT_KEY_HEADER]: '3.1' } })).toBe('reset');
+    expect(await hook({ server: 'cmg', method: 'GET', path: '/', headers: { [FAULT_KEY_HEADER]: '3.1' } })).toBe('503');
+    now = 50 * 3_600_000;
+    expect(await hook({ server: 'mp', method: 'GET', path: '/', headers: { [FAULT_KEY_HEADER]: '3.1' } })).toBe('ok');
+  });
+});
