@@ -1,6 +1,6 @@
 /**
  * Owns the bench's memory figures. An idle agent is an installed client waiting for its next start: the engine's
- * slot and its one queued event (measured with 10,000 and 50,000 agents through the real engine and FleetClock, with
+ * slot and its one queued event (measured with 10,000 and 50,000 agents through the real engine and a batching VirtualClock, with
  * a driver that installs instantly), plus the client it holds — the lifecycle's RealClientRuntime loaded from a real
  * machine directory and the agent's CCM site client — measured on a sample of real installed machines.
  */
@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FleetClock } from '../fleet/fleet-clock.js';
+import { VirtualClock } from '../clock/clock.js';
 import { runFleet } from '../fleet/fleet-engine.js';
 import { resolveFleetOptions } from '../fleet/fleet-options.js';
 import { DAY_MS } from '../agent/lifecycle/duration.js';
@@ -28,7 +28,7 @@ function settledHeap(): number {
 /** Heap bytes per idle agent held by the engine (slot, schedule, queued event, a client holding its token). */
 export async function engineBytesPerIdleAgent(agents: number, outDir: string): Promise<number> {
   const options = resolveFleetOptions({ agents, seed: 1, runFor: '40d', installWindow: '1h', out: outDir, concurrency: 64 });
-  const clock = new FleetClock(options.startMs, options.tickMs);
+  const clock = new VirtualClock(options.startMs, { batch: true, tickMs: options.tickMs });
   const before = settledHeap();
   let during = before;
   // Two days in, every agent is installed and waits for the start at which its token is 30 days old.
@@ -55,7 +55,7 @@ export async function engineBytesPerIdleAgent(agents: number, outDir: string): P
 export async function realClientBytes(machinesDir: string, sample: number): Promise<{ bytes: number; sampled: number }> {
   const dirs = readdirSync(machinesDir).slice(0, sample);
   if (dirs.length === 0) return { bytes: 0, sampled: 0 };
-  const clock = new FleetClock(0);
+  const clock = new VirtualClock(0, { batch: true });
   const stub: SiteTransport = { endpoints: { mpUrl: '', cmgUrl: '', trustedRootPem: '', hostMap: {} }, request: () => Promise.reject(new Error('idle')), close: async () => undefined };
   const held: unknown[] = [];
   const before = settledHeap();

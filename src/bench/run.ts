@@ -8,13 +8,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { stopwatchMs } from '../clock/clock.js';
 import { resolveFleetOptions } from '../fleet/fleet-options.js';
 import { runFleetToDir, type FleetRunOutput } from '../fleet/fleet-run.js';
 import { measureFloor, type FloorFigures } from './floor.js';
 import { engineBytesPerIdleAgent, realClientBytes } from './idle-memory.js';
 
-const wallNow = (): number => performance.now();
+const wallNow = stopwatchMs;
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

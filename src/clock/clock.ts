@@ -59,6 +59,21 @@ export class RealClock implements Clock {
 }
 
 type Wake = () => void | Promise<void>;
+interface Entry {
+  fn: Wake;
+  cancelled: boolean;
+  first: boolean;
+}
+
+export interface VirtualClockOptions {
+  /**
+   * Run every event due at the same instant together (a fleet overlaps its agents' HTTP and crypto work this way).
+   * Off by default: one event at a time, so the order of I/O, and of server-log lines, follows the queue exactly.
+   */
+  batch?: boolean;
+  /** Round event times up to a multiple of this many ms, so nearby events share an instant (batch mode). */
+  tickMs?: number;
+}
 
 /**
  * A virtual clock. Time advances only inside `run()`/`runUntil()`, and only when no spawned task is busy:
@@ -67,15 +82,26 @@ type Wake = () => void | Promise<void>;
  */
 export class VirtualClock implements Clock {
   readonly kind = 'virtual' as const;
+  readonly batch: boolean;
+  readonly tickMs: number;
   private current: number;
-  private readonly queue = new EventQueue<{ fn: Wake; cancelled: boolean }>();
+  private readonly queue = new EventQueue<Entry>();
   private busy = 0;
   private idleWaiters: Array<() => void> = [];
   private failure: unknown = undefined;
+  /** Shared memory another thread reads the time from (`shareTime`). */
+  private timeView: Float64Array | undefined;
+  /** Instants at which more than one event ran together, and the largest such batch (for the bench). */
+  batches = 0;
+  largestBatch = 0;
 
-  constructor(startMs: number) {
+  constructor(startMs: number, options: VirtualClockOptions = {}) {
     if (!Number.isFinite(startMs)) throw new RangeError('VirtualClock needs a finite start time');
+    const tickMs = options.tickMs ?? 1;
+    if (!(tickMs >= 1)) throw new RangeError('VirtualClock tick must be at least 1 ms');
     this.current = startMs;
+    this.batch = options.batch === true;
+    this.tickMs = tickMs;
   }
 
   now(): number {
@@ -87,9 +113,20 @@ export class VirtualClock implements Clock {
     return this.queue.size;
   }
 
-  schedule(atMs: number, fn: Wake): () => void {
-    const entry = { fn, cancelled: false };
-    this.queue.push(Math.max(atMs, this.current), entry);
+  /** Publishes the time in `view[0]` from now on (for a site running in a worker thread). */
+  shareTime(view: Float64Array): void {
+    this.timeView = view;
+    view[0] = this.current;
+  }
+
+  /**
+   * `first`: in batch mode the event runs before the other events of its instant, and they wait until it is asleep
+   * or done (site events come before the client starts they affect).
+   */
+  schedule(atMs: number, fn: Wake, options: { first?: boolean } = {}): () => void {
+    const entry: Entry = { fn, cancelled: false, first: options.first === true };
+    const at = this.tickMs > 1 ? Math.ceil(atMs / this.tickMs) * this.tickMs : atMs;
+    this.queue.push(Math.max(at, this.current), entry);
     return () => {
       entry.cancelled = true;
     };
@@ -125,30 +162,67 @@ export class VirtualClock implements Clock {
   async run(untilMs = Number.POSITIVE_INFINITY): Promise<void> {
     for (;;) {
       await this.idle();
-      if (this.failure !== undefined) {
-        const failure = this.failure;
-        this.failure = undefined;
-        throw failure;
-      }
+      this.throwFailure();
       const next = this.queue.peek();
       if (!next || next.at > untilMs) break;
-      this.queue.pop();
-      if (next.value.cancelled) continue;
-      this.current = Math.max(this.current, next.at);
-      this.busy++;
-      Promise.resolve()
-        .then(() => next.value.fn())
-        .catch((err: unknown) => {
-          if (this.failure === undefined) this.failure = err;
-        })
-        .finally(() => this.release());
+      this.setCurrent(Math.max(this.current, next.at));
+      if (!this.batch) {
+        this.queue.pop();
+        this.dispatch([next.value]);
+        continue;
+      }
+      const batch: Entry[] = [];
+      const firsts: Entry[] = [];
+      while (this.queue.peek()?.at === next.at) {
+        const entry = this.queue.pop()!.value;
+        if (!entry.cancelled) (entry.first ? firsts : batch).push(entry);
+      }
+      if (firsts.length > 0) {
+        this.dispatch(firsts);
+        await this.idle();
+        this.throwFailure();
+      }
+      // A first event may have cancelled some of the others.
+      const n = this.dispatch(batch);
+      if (n > 1) {
+        this.batches++;
+        this.largestBatch = Math.max(this.largestBatch, n);
+      }
     }
-    if (Number.isFinite(untilMs) && this.current < untilMs) this.current = untilMs;
+    if (Number.isFinite(untilMs) && this.current < untilMs) this.setCurrent(untilMs);
   }
 
   /** Advances by `ms`, running every event due on the way. */
   advance(ms: number): Promise<void> {
     return this.run(this.current + ms);
+  }
+
+  private setCurrent(ms: number): void {
+    this.current = ms;
+    if (this.timeView) this.timeView[0] = ms;
+  }
+
+  private throwFailure(): void {
+    if (this.failure === undefined) return;
+    const failure = this.failure;
+    this.failure = undefined;
+    throw failure;
+  }
+
+  private dispatch(entries: Entry[]): number {
+    let n = 0;
+    for (const entry of entries) {
+      if (entry.cancelled) continue;
+      n++;
+      this.busy++;
+      Promise.resolve()
+        .then(() => entry.fn())
+        .catch((err: unknown) => {
+          if (this.failure === undefined) this.failure = err;
+        })
+        .finally(() => this.release());
+    }
+    return n;
   }
 
   private release(): void {
@@ -168,6 +242,11 @@ export class VirtualClock implements Clock {
     }
     return new Promise<void>((resolve) => this.idleWaiters.push(resolve)).then(() => this.idle());
   }
+}
+
+/** Elapsed real time in fractional ms from an arbitrary origin: for measuring latency, never for the simulated time. */
+export function stopwatchMs(): number {
+  return performance.now();
 }
 
 /** Parses `--start` values: an ISO 8601 date-time; without an offset it is taken as UTC. */

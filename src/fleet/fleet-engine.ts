@@ -27,7 +27,7 @@ export interface FleetProgress {
   total: number;
 }
 
-/** A virtual clock the engine can run: FleetClock (batches each instant) or VirtualClock (one event at a time). */
+/** A virtual clock the engine can run: VirtualClock, batching each instant (fleet) or one event at a time. */
 export type RunnableClock = Clock & {
   run(untilMs?: number): Promise<void>;
   schedule(atMs: number, fn: () => void | Promise<void>, options?: { first?: boolean }): () => void;

@@ -6,7 +6,7 @@
  * (agent.attempt) and times the round trip.
  */
 import { join } from 'node:path';
-import type { Clock } from '../clock/clock.js';
+import type { Clock, VirtualClock } from '../clock/clock.js';
 import { Random } from '../clock/random.js';
 import { CcmsimError } from '../errors.js';
 import type { KeyProvider } from '../crypto/key-provider.js';
@@ -26,7 +26,6 @@ import type { FleetOptions } from './fleet-options.js';
 import { connectFleetSite, startFleetSite, type FleetSite } from './fleet-site.js';
 import { localBackend, type SiteBackend } from './site-backend.js';
 import { siteWorkerAvailable, startSiteWorker } from './site-thread.js';
-import type { FleetClock } from './fleet-clock.js';
 import type { RsaKeyPair } from '../crypto/rsa-keys.js';
 
 export interface RealDriverOptions {
@@ -38,7 +37,7 @@ export interface RealDriverOptions {
   siteKeys?: KeyProvider;
   /** The same keys as pairs, for a site in a worker thread (a KeyProvider cannot cross threads). */
   siteKeyPairs?: RsaKeyPair[];
-  /** Run the embedded site in a worker thread (the second core); needs the built JavaScript and a FleetClock. */
+  /** Run the embedded site in a worker thread (the second core); needs the built JavaScript and a batching VirtualClock. */
   siteThread?: boolean;
   /** For --site-url with internet agents: the bulk token to install with. */
   regtoken?: string;
@@ -69,7 +68,7 @@ export async function createRealDriver(d: RealDriverOptions): Promise<FleetAgent
       startMs: o.startMs,
       faults: o.faults,
       timeZone: o.timeZone,
-      clock: clock as FleetClock,
+      clock: clock as VirtualClock,
       siteKeys: d.siteKeyPairs,
     });
     site = worker;

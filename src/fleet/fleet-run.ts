@@ -4,7 +4,7 @@
  */
 import type { RsaKeyPair } from '../crypto/rsa-keys.js';
 import type { KeyProvider } from '../crypto/key-provider.js';
-import { FleetClock } from './fleet-clock.js';
+import { VirtualClock } from '../clock/clock.js';
 import { runFleet, type FleetProgress, type FleetRunResult } from './fleet-engine.js';
 import { makeKeyPool, pooledKeys, uniqueKeys, type FleetKeys } from './fleet-keys.js';
 import type { FleetOptions } from './fleet-options.js';
@@ -30,7 +30,7 @@ export interface FleetRunDeps {
 export interface FleetRunOutput {
   summary: FleetSummary;
   run: FleetRunResult;
-  clock: FleetClock;
+  clock: VirtualClock;
   /** Wall ms spent making the key pool before the run. */
   keySetupMs: number;
 }
@@ -47,7 +47,7 @@ export async function runFleetToDir(options: FleetOptions, deps: FleetRunDeps): 
     keys = uniqueKeys(2 * Math.ceil((options.agents - options.shard.index) / options.shard.count));
   }
   const keySetupMs = deps.wallNow() - t0;
-  const clock = new FleetClock(options.startMs, options.tickMs);
+  const clock = new VirtualClock(options.startMs, { batch: true, tickMs: options.tickMs });
   deps.onStart?.();
   try {
     const run = await runFleet(options, {

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { CcmsimError, type ErrorCode } from '../errors.js';
 import type { RsaKeyPair } from '../crypto/rsa-keys.js';
 import { createSiteTransport, type SiteEndpoints } from '../agent/site-transport.js';
-import type { FleetClock } from './fleet-clock.js';
+import type { VirtualClock } from '../clock/clock.js';
 import type { FaultSpec } from './fleet-faults.js';
 import type { FleetSite } from './fleet-site.js';
 import type { SiteBackend } from './site-backend.js';
@@ -28,7 +28,7 @@ export async function startSiteWorker(options: {
   startMs: number;
   faults: FaultSpec;
   timeZone: string;
-  clock: FleetClock;
+  clock: VirtualClock;
   siteKeys?: RsaKeyPair[] | undefined;
 }): Promise<FleetSite & { backend: SiteBackend }> {
   const time = new SharedArrayBuffer(8);

@@ -4,7 +4,7 @@
  * (on a TTY only) and the wall clock live here; the run itself is src/fleet/.
  */
 import { resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { stopwatchMs } from '../../clock/clock.js';
 import cliProgress from 'cli-progress';
 import type { Argv } from 'yargs';
 import type { CommandContext } from '../ccmsim-main.js';
@@ -20,7 +20,7 @@ import type { FleetProgress } from '../../fleet/fleet-engine.js';
 /** Overrides for tests (committed keys, never generated ones). Left empty in production. */
 export const fleetOverrides: { poolKeys?: readonly RsaKeyPair[]; siteKeys?: KeyProvider } = {};
 
-const wallNow = (): number => performance.now();
+const wallNow = stopwatchMs;
 
 function progressBar(ctx: CommandContext, total: number): { update(p: FleetProgress): void; stop(): void } {
   if (!ctx.io.isTTY) return { update() {}, stop() {} };

@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
-import { FleetClock } from '../../src/fleet/fleet-clock.js';
+import { VirtualClock } from '../../src/clock/clock.js';
 
-describe('FleetClock', () => {
+describe('VirtualClock in batch mode', () => {
   it('runs the events of one instant side by side and moves on when all of them sleep', async () => {
-    const clock = new FleetClock(0, 1000);
+    const clock = new VirtualClock(0, { batch: true, tickMs: 1000 });
     const log: string[] = [];
     let inFlight = 0;
     let peak = 0;
@@ -28,7 +28,7 @@ describe('FleetClock', () => {
   });
 
   it('runs "first" events alone before the others of their instant, which they may cancel', async () => {
-    const clock = new FleetClock(0, 1000);
+    const clock = new VirtualClock(0, { batch: true, tickMs: 1000 });
     const log: string[] = [];
     const cancelB = clock.schedule(3000, () => void log.push('b'));
     clock.schedule(3000, () => void log.push('c'));
@@ -46,7 +46,7 @@ describe('FleetClock', () => {
   });
 
   it('publishes its time for another thread and stops at the limit', async () => {
-    const clock = new FleetClock(1000, 1000);
+    const clock = new VirtualClock(1000, { batch: true, tickMs: 1000 });
     const view = new Float64Array(new SharedArrayBuffer(8));
     clock.shareTime(view);
     expect(view[0]).toBe(1000);
