@@ -124,6 +124,8 @@ export function createSiteTransport(endpoints: SiteEndpoints, options: { timeout
           path: `${url.pathname}${url.search}`,
           headers: { host: hostHeader, 'user-agent': 'ccmhttp', ...(init.headers ?? {}) },
           ...(init.body !== undefined ? { body: init.body } : {}),
+          // undici closes the socket after a body sent with a method it does not know (CCM_POST): keep it alive.
+          reset: false,
         });
         const body = Buffer.from(await res.body.arrayBuffer());
         const headers: Record<string, string> = {};
