@@ -4,6 +4,7 @@
  * to the install (`runInstallFromCli`, owned by the agent engineer). Exit codes are ccmsetup's return codes.
  */
 import { parseCcmsetupArgs, printableCommandLine, type CcmsetupCommandLine } from '../args/parse-ccmsetup-args.js';
+import { siteTargets } from '../args/site-targets.js';
 import { splitSimulatorOptions } from '../args/simulator-options.js';
 import { tokenizeWindowsCommandLine } from '../args/windows-command-line.js';
 import { CcmsimError, isCcmsimError } from '../errors.js';
@@ -91,7 +92,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     return exitCode;
   }
   if (args.parseOnly) {
-    io.stdout(`${JSON.stringify({ ...printableCommandLine(parsed), exitCode: CCMSETUP_EXIT.SUCCESS }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ ...printableCommandLine(parsed), targets: siteTargets(parsed), exitCode: CCMSETUP_EXIT.SUCCESS }, null, 2)}\n`);
     return CCMSETUP_EXIT.SUCCESS;
   }
   for (const warning of printableCommandLine(parsed).warnings) io.stderr(`${TOOL_NAME}: warning: ${warning}\n`);

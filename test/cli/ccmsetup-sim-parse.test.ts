@@ -43,6 +43,19 @@ describe('ccmsetup-sim --parse-only', () => {
     expect(json.unknownParameters).toEqual([]);
     expect(json.warnings).toEqual([]);
     expect(json.parameters).toMatchObject({ retry: 10, downloadtimeout: 1440, bitspriority: 'NORMAL', forcereboot: false });
+    expect(json.targets).toEqual({
+      managementPoints: [`https://${CMG}`],
+      cmg: { host: 'CONTOSO.CLOUDAPP.NET', id: '72186325152220500', url: `https://${CMG}`, from: '/mp' },
+      siteCode: 'ABC',
+    });
+  });
+
+  it('finds the CMG in CCMHOSTNAME when there is no /mp, and an internet MP host that is not a CMG', async () => {
+    const cmgOnly = JSON.parse((await run(['--parse-only', `ccmhostname=${CMG.toLowerCase()}`, 'SMSSITECODE=abc', '/regtoken:aaa.bbb.ccc'])).out);
+    expect(cmgOnly.targets.cmg).toEqual({ host: 'CONTOSO.CLOUDAPP.NET', id: '72186325152220500', url: `https://${CMG}`, from: 'CCMHOSTNAME' });
+    expect(cmgOnly.targets.siteCode).toBe('ABC');
+    const ibcm = JSON.parse((await run(['--parse-only', '/mp:MP01.CONTOSO.COM', 'CCMHOSTNAME=IBCM.CONTOSO.COM', 'SMSMP=MP01.CONTOSO.COM', 'SMSSITECODE=ABC'])).out);
+    expect(ibcm.targets).toEqual({ managementPoints: ['MP01.CONTOSO.COM'], initialManagementPoint: 'MP01.CONTOSO.COM', siteCode: 'ABC', internetHost: 'IBCM.CONTOSO.COM' });
   });
 
   it('a real-looking token: none of its three parts appears on stdout or stderr, even next to a REGTOKEN= property', async () => {
