@@ -5,13 +5,14 @@
  */
 import { createBulkToken, BULK_LIFETIME_DEFAULT_MINUTES, BULK_LIFETIME_MAX_MINUTES, BULK_LIFETIME_MIN_MINUTES } from '../site/bulk-tokens.js';
 import { type Io, processIo, reportError, usageError } from './io.js';
+import { parseStartTime, VirtualClock } from '../clock/clock.js';
 import { toolExitCode, TOOL_EXIT } from './exit-codes.js';
 import { formatUtc, openSiteForCli, type SiteCliDeps } from './commands/site-common.js';
 
 export const TOOL_NAME = 'bulkregtoken-sim';
 
 /** The documented parameters, in Microsoft's wording (token-based authentication for CMG, "tool usage"). */
-export const USAGE = `Usage: bulkregtoken-sim [/?] [/new [/lifetime <minutes>]] [--site-dir <dir>]
+export const USAGE = `Usage: bulkregtoken-sim [/?] [/new [/lifetime <minutes>]] [--site-dir <dir>] [--start <ISO date-time>]
 
   /?         Display this usage information.
   /new       Create a new bulk registration token.
@@ -23,6 +24,8 @@ export const USAGE = `Usage: bulkregtoken-sim [/?] [/new [/lifetime <minutes>]] 
              Separate the value with a space: /lifetime 4320.
 
   --site-dir <dir>  the simulated site (default: $CCMSIM_SITE_DIR, else .ccmsim/site)
+  --start <time>    create the token as of this virtual time (UTC unless it has an offset), for
+                    ccmsetup-sim runs that use --start; default: now
 
 The token isn't stored on the client or the site. Make sure to copy the token from the command prompt,
 and store in a secure location.
@@ -35,11 +38,13 @@ export interface BulkToolArgs {
   create: boolean;
   lifetimeMinutes: number;
   siteDir: string | undefined;
+  /** Virtual creation time (epoch ms), for runs on a virtual clock. */
+  startMs: number | undefined;
 }
 
 /** Parses the tool's Windows-style switches (case-insensitive, any order; `/lifetime` takes a space-separated value). */
 export function parseBulkToolArgs(argv: readonly string[]): BulkToolArgs {
-  const out: BulkToolArgs = { help: false, create: false, lifetimeMinutes: BULK_LIFETIME_DEFAULT_MINUTES, siteDir: undefined };
+  const out: BulkToolArgs = { help: false, create: false, lifetimeMinutes: BULK_LIFETIME_DEFAULT_MINUTES, siteDir: undefined, startMs: undefined };
   let lifetimeGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -70,6 +75,14 @@ export function parseBulkToolArgs(argv: readonly string[]): BulkToolArgs {
       i++;
     } else if (lower.startsWith('--site-dir=')) {
       out.siteDir = arg.slice('--site-dir='.length);
+    } else if (lower === '--start' || lower.startsWith('--start=')) {
+      const value = lower === '--start' ? argv[++i] : arg.slice('--start='.length);
+      if (value === undefined) throw usageError('--start needs an ISO date-time, e.g. --start 2028-01-31T10:00:00Z');
+      try {
+        out.startMs = parseStartTime(value);
+      } catch {
+        throw usageError(`--start ${value}: not an ISO date-time`);
+      }
     } else {
       throw usageError(`unknown parameter ${arg} (bulkregtoken-sim /? lists the parameters)`);
     }
@@ -90,7 +103,8 @@ export async function main(argv: string[], io: Io = processIo(), deps: SiteCliDe
       reportError(io, TOOL_NAME, usageError('nothing to do: give /new to create a token'));
       return TOOL_EXIT.USAGE;
     }
-    const site = await openSiteForCli(io, args.siteDir, { create: true, deps });
+    const clockDeps = args.startMs === undefined ? {} : { clock: new VirtualClock(args.startMs) };
+    const site = await openSiteForCli(io, args.siteDir, { create: true, deps: { ...clockDeps, ...deps } });
     try {
       const created = await createBulkToken(site, { lifetimeMinutes: args.lifetimeMinutes });
       const config = site.config();

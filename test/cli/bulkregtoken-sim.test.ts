@@ -64,6 +64,17 @@ describe('bulkregtoken-sim', () => {
     }
   });
 
+  it('--start creates the token as of a virtual time, for ccmsetup-sim runs with --start', async () => {
+    const { dir } = setup();
+    const io = captureIo({ env: { CCMSIM_SITE_DIR: dir } });
+    const code = await main(['/new', '--start', '2028-01-31T10:00:00Z', '/lifetime', '60'], io, { keys: testKeys(0), random: new Random('bulktool') });
+    expect(code).toBe(0);
+    expect(io.stdoutText).toContain('Token is valid until 2028-01-31 11:00:00Z.');
+    const bad = captureIo({ env: { CCMSIM_SITE_DIR: dir } });
+    expect(await main(['/new', '--start', 'soon'], bad, { keys: testKeys(0) })).toBe(2);
+    expect(bad.stderrText).toMatch(/--start soon: not an ISO date-time/);
+  });
+
   it('/lifetime goes with /new in any order, space-separated, case-insensitive', async () => {
     const { run, open } = setup();
     expect((await run('/lifetime', '10080', '/new')).code).toBe(0);
