@@ -1,6 +1,7 @@
 /**
  * Owns what the installed client keeps on disk between runs (the registry's part, as JSON), the cached client
- * token, and the SMS certificate store. Every write is atomic; keys and the token are owner-only (0600).
+ * token, and the SMS certificate store. Every write is atomic; keys and the token are owner-only (0600). Parsed keys
+ * are kept in memory by their PEM text, so re-reading the store costs file reads, not key parsing.
  * The bulk registration token never appears here: nothing in this module has a field that could hold it.
  */
 import { mkdir, readdir } from 'node:fs/promises';
@@ -87,8 +88,51 @@ export async function writeSmsCfg(paths: MachinePaths, cfg: SmsCfg): Promise<voi
   await writeFileAtomic(paths.smscfg, formatSmsCfg(cfg));
 }
 
+/**
+ * Parsed keys by their PEM text (bounded, least recently used dropped first): a pool of agents, or one agent's every
+ * start, reads the same key files, and re-parsing PEM was most of a start's CPU. Keyed by content, so a changed or
+ * removed file is still read from disk each time and never served stale.
+ */
+const KEY_CACHE_SIZE = 1024;
+const keysByPem = new Map<string, { privateKey: KeyObject; publicKey: KeyObject }>();
+
+function keysOfPem(keyPem: string): { privateKey: KeyObject; publicKey: KeyObject } {
+  let keys = keysByPem.get(keyPem);
+  if (keys !== undefined) {
+    keysByPem.delete(keyPem);
+  } else {
+    const privateKey = createPrivateKey(keyPem);
+    keys = { privateKey, publicKey: createPublicKey(privateKey) };
+    if (keysByPem.size >= KEY_CACHE_SIZE) keysByPem.delete(keysByPem.keys().next().value!);
+  }
+  keysByPem.set(keyPem, keys);
+  return keys;
+}
+
+/** A key's PKCS#8 export (DER for the token cipher, PEM for the store), once per KeyObject: KeyObjects never change. */
+const pkcs8Der = new WeakMap<KeyObject, Buffer>();
+const pkcs8Pem = new WeakMap<KeyObject, string>();
+
+function exportPkcs8Der(key: KeyObject): Buffer {
+  let der = pkcs8Der.get(key);
+  if (der === undefined) {
+    der = key.export({ type: 'pkcs8', format: 'der' });
+    pkcs8Der.set(key, der);
+  }
+  return der;
+}
+
+function exportPkcs8Pem(key: KeyObject): string {
+  let pem = pkcs8Pem.get(key);
+  if (pem === undefined) {
+    pem = key.export({ type: 'pkcs8', format: 'pem' }) as string;
+    pkcs8Pem.set(key, pem);
+  }
+  return pem;
+}
+
 function tokenCipherKeys(encryptionKey: KeyObject, tokenId: string): { key: Buffer; iv: Buffer } {
-  const ikm = encryptionKey.export({ type: 'pkcs8', format: 'der' });
+  const ikm = exportPkcs8Der(encryptionKey);
   const okm = Buffer.from(hkdfSync('sha256', ikm, Buffer.from(tokenId, 'utf8'), Buffer.from('ccmsim cached client token', 'utf8'), 44));
   return { key: okm.subarray(0, 32), iv: okm.subarray(32, 44) };
 }
@@ -145,7 +189,7 @@ export async function writeCachedToken(
 /** Saves a certificate and its private key in the SMS store (`<thumbprint>.cer` PEM, `<thumbprint>.key` PEM 0600). */
 export async function storeCertificate(paths: MachinePaths, thumbprint: string, pem: string, privateKey: KeyObject): Promise<void> {
   await mkdir(paths.certStore, { recursive: true, mode: 0o700 });
-  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const keyPem = exportPkcs8Pem(privateKey);
   await writeFileAtomic(join(paths.certStore, `${thumbprint}.key`), keyPem, { mode: 0o600 });
   await writeFileAtomic(join(paths.certStore, `${thumbprint}.cer`), pem);
 }
@@ -154,8 +198,8 @@ export async function loadCertificate(paths: MachinePaths, thumbprint: string): 
   const pem = await readTextIfExists(join(paths.certStore, `${thumbprint}.cer`));
   const keyPem = await readTextIfExists(join(paths.certStore, `${thumbprint}.key`));
   if (pem === undefined || keyPem === undefined) return undefined;
-  const privateKey = createPrivateKey(keyPem);
-  return { thumbprint, pem, privateKey, publicKey: createPublicKey(privateKey) };
+  const { privateKey, publicKey } = keysOfPem(keyPem);
+  return { thumbprint, pem, privateKey, publicKey };
 }
 
 export async function listStoredCertificates(paths: MachinePaths): Promise<string[]> {

@@ -1,7 +1,7 @@
 /**
  * Owns the simulated machine's directory: where each file of a Windows client lives (logs, SMSCFG.ini, the SMS
  * certificate store, the cached client token, the install state) and atomic writes (temporary file + rename), so a
- * crash never leaves a half-written file behind.
+ * crashed process never leaves a half-written file behind.
  */
 import { mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -55,6 +55,9 @@ let tempCounter = 0;
 /**
  * Writes `data` to `path` through a temporary file in the same directory and a rename, so readers see either the
  * old or the new content. `mode` applies from creation (0600 keeps keys and tokens owner-only from the first byte).
+ * No fsync: rename after a complete write already means a crashed process leaves no half-written file, which is what
+ * the client needs; only a power loss could lose the write, and fsync cost a dozen disk flushes per install
+ * (docs/agent.md, "Machine directory").
  */
 export async function writeFileAtomic(path: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
@@ -62,7 +65,6 @@ export async function writeFileAtomic(path: string, data: string | Buffer, optio
   const handle = await open(temp, 'w', options.mode ?? 0o644);
   try {
     await handle.writeFile(data);
-    await handle.sync();
   } catch (err) {
     await handle.close();
     await unlink(temp).catch(() => undefined);

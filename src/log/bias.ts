@@ -19,10 +19,19 @@ export interface LocalTimeText {
 
 interface ZoneCache {
   fmt: Intl.DateTimeFormat;
-  /** Offsets only change on whole minutes, so one Intl call per zone and UTC minute is enough. */
-  minute: number;
-  biasMinutes: number;
+  /**
+   * Bias by UTC minute: offsets only change on whole minutes, so one Intl call per zone and minute is enough. Many
+   * minutes, not just the last one: a fleet's agents and a schedule's day-before/day-after checks interleave times.
+   */
+  byMinute: Map<number, number>;
 }
+
+/** Minutes kept per zone before the cache starts over (a few hundred KB at most). */
+const MAX_MINUTES_PER_ZONE = 8192;
+
+/** 1970-01-01 to 9999-12-31 UTC: where the UTC zone's bias is 0 without asking Intl (outside, see below). */
+const UTC_FAST_FROM_MS = 0;
+const UTC_FAST_UNTIL_MS = 253_402_300_800_000;
 
 const zones = new Map<string, ZoneCache>();
 
@@ -44,7 +53,7 @@ function zoneCache(timeZone: string): ZoneCache {
     } catch {
       throw new CcmsimError('CCMSIM_USAGE', `unknown time zone '${timeZone}' (expected an IANA name such as Europe/Paris)`);
     }
-    cache = { fmt, minute: Number.NaN, biasMinutes: 0 };
+    cache = { fmt, byMinute: new Map() };
     zones.set(timeZone, cache);
   }
   return cache;
@@ -53,9 +62,12 @@ function zoneCache(timeZone: string): ZoneCache {
 /** The Windows bias in minutes (UTC = local + bias) for `timeMs` in `timeZone`. */
 export function biasMinutes(timeMs: number, timeZone: string): number {
   if (!Number.isFinite(timeMs)) throw new CcmsimError('CCMSIM_INTERNAL', `log record time is not a number: ${timeMs}`);
+  // UTC has no offset; the range keeps this exactly what the Intl arithmetic below gives.
+  if (timeZone === 'UTC' && timeMs >= UTC_FAST_FROM_MS && timeMs < UTC_FAST_UNTIL_MS) return 0;
   const cache = zoneCache(timeZone);
   const minute = Math.floor(timeMs / 60_000);
-  if (minute === cache.minute) return cache.biasMinutes;
+  const known = cache.byMinute.get(minute);
+  if (known !== undefined) return known;
   const at = minute * 60_000;
   let y = 0,
     mo = 0,
@@ -90,9 +102,10 @@ export function biasMinutes(timeMs: number, timeZone: string): number {
   const localAsUtc = Date.UTC(y, mo - 1, d, h, mi, s);
   // Date.UTC maps years 0..99 to 1900+; irrelevant for log times but keep the arithmetic honest.
   const bias = -Math.round((localAsUtc - at) / 60_000);
-  cache.minute = minute;
-  cache.biasMinutes = bias === 0 ? 0 : bias; // never -0
-  return cache.biasMinutes;
+  const result = bias === 0 ? 0 : bias; // never -0
+  if (cache.byMinute.size >= MAX_MINUTES_PER_ZONE) cache.byMinute.clear();
+  cache.byMinute.set(minute, result);
+  return result;
 }
 
 /** Prints a bias like C `%+03d`: `+00`, `+60`, `+480`, `-330`. */

@@ -9,7 +9,7 @@ import type { BulkTokenClaims } from '../protocol/tokens.js';
 import type { Site } from './site.js';
 import { tokenIssuer, TOKEN_AUDIENCE } from './site-config.js';
 import { checkTimes, claimMismatch, signSiteJwt, tokenError, verifySiteJwt } from './site-jwt.js';
-import { bool, writeTransaction } from './store.js';
+import { bool, statement, writeTransaction } from './store.js';
 
 export const BULK_LIFETIME_DEFAULT_MINUTES = 4320;
 export const BULK_LIFETIME_MIN_MINUTES = 1;
@@ -99,9 +99,12 @@ export async function createBulkToken(site: Site, options: { lifetimeMinutes?: n
   };
   const { token } = await signSiteJwt(site, claims);
   writeTransaction(site.db, () => {
-    site.db
-      .prepare('INSERT INTO bulk_tokens (guid, created_ms, lifetime_minutes, valid_until_ms, blocked) VALUES (?, ?, ?, ?, 0)')
-      .run(guid, nbf * 1000, lifetimeMinutes, exp * 1000);
+    statement(site.db, 'INSERT INTO bulk_tokens (guid, created_ms, lifetime_minutes, valid_until_ms, blocked) VALUES (?, ?, ?, ?, 0)').run(
+      guid,
+      nbf * 1000,
+      lifetimeMinutes,
+      exp * 1000,
+    );
   });
   return { guid, token, createdMs: nbf * 1000, validUntilMs: exp * 1000, lifetimeMinutes };
 }
@@ -137,13 +140,13 @@ export async function validateBulkToken(site: Site, token: string, nowMs: number
 }
 
 export function getBulkToken(site: Site, guid: string): BulkTokenRecord | undefined {
-  const row = site.db.prepare('SELECT * FROM bulk_tokens WHERE guid = ?').get(guid.toLowerCase()) as BulkRow | undefined;
+  const row = statement(site.db, 'SELECT * FROM bulk_tokens WHERE guid = ?').get(guid.toLowerCase()) as BulkRow | undefined;
   return row ? fromRow(row) : undefined;
 }
 
 /** Every bulk token the site issued, newest first. */
 export function listBulkTokens(site: Site): BulkTokenRecord[] {
-  return (site.db.prepare('SELECT * FROM bulk_tokens ORDER BY created_ms DESC, rowid DESC').all() as BulkRow[]).map(fromRow);
+  return (statement(site.db, 'SELECT * FROM bulk_tokens ORDER BY created_ms DESC, rowid DESC').all() as BulkRow[]).map(fromRow);
 }
 
 export function bulkTokenStatus(record: BulkTokenRecord, nowMs: number): BulkTokenStatus {
@@ -158,7 +161,7 @@ function setBlocked(site: Site, guidText: string, blocked: boolean): BulkTokenRe
     const before = getBulkToken(site, guid);
     if (!before) throw new CcmsimError('CCMSIM_TOKEN_UNKNOWN', `this site never issued a bulk registration token with GUID ${guid}`, { httpStatus: 404 });
     if (before.blocked !== blocked) {
-      site.db.prepare('UPDATE bulk_tokens SET blocked = ?, block_changed_ms = ? WHERE guid = ?').run(blocked ? 1 : 0, site.clock.now(), guid);
+      statement(site.db, 'UPDATE bulk_tokens SET blocked = ?, block_changed_ms = ? WHERE guid = ?').run(blocked ? 1 : 0, site.clock.now(), guid);
     }
     return getBulkToken(site, guid)!;
   });

@@ -13,7 +13,7 @@ import { tokenIssuer, TOKEN_AUDIENCE } from './site-config.js';
 import { checkTimes, claimMismatch, CLOCK_SKEW_MS, signSiteJwt, tokenError, verifySiteJwt } from './site-jwt.js';
 import { getBulkToken } from './bulk-tokens.js';
 import { getClient } from './registrations.js';
-import { writeTransaction } from './store.js';
+import { statement, writeTransaction } from './store.js';
 import type { SiteCertificate } from './site-pki.js';
 
 export const CLIENT_TOKEN_LIFETIME_MS = 90 * 24 * 60 * 60 * 1000;
@@ -89,15 +89,15 @@ function refused(message: string, httpStatus: number): CcmsimError {
 }
 
 export function getClientToken(site: Site, tokenId: string): ClientTokenRecord | undefined {
-  const row = site.db.prepare('SELECT * FROM client_tokens WHERE token_id = ?').get(tokenId.toLowerCase()) as TokenRow | undefined;
+  const row = statement(site.db, 'SELECT * FROM client_tokens WHERE token_id = ?').get(tokenId.toLowerCase()) as TokenRow | undefined;
   return row ? fromRow(row) : undefined;
 }
 
 /** A client's tokens, oldest first (or every client's, when `smsId` is not given). */
 export function listClientTokens(site: Site, smsId?: string): ClientTokenRecord[] {
   const rows = smsId
-    ? (site.db.prepare('SELECT * FROM client_tokens WHERE sms_id = ? ORDER BY issued_ms, rowid').all(smsGuid(smsId)) as TokenRow[])
-    : (site.db.prepare('SELECT * FROM client_tokens ORDER BY issued_ms, rowid').all() as TokenRow[]);
+    ? (statement(site.db, 'SELECT * FROM client_tokens WHERE sms_id = ? ORDER BY issued_ms, rowid').all(smsGuid(smsId)) as TokenRow[])
+    : (statement(site.db, 'SELECT * FROM client_tokens ORDER BY issued_ms, rowid').all() as TokenRow[]);
   return rows.map(fromRow);
 }
 
@@ -154,16 +154,15 @@ export async function issueClientToken(site: Site, smsIdText: string, options: I
   };
   const { token, signer } = await signSiteJwt(site, claims);
   const replaced = writeTransaction(site.db, () => {
-    const previous = site.db
-      .prepare('SELECT token_id FROM client_tokens WHERE sms_id = ? AND revoked_ms IS NULL')
-      .all(smsId) as Array<{ token_id: string }>;
-    site.db.prepare('UPDATE client_tokens SET revoked_ms = ? WHERE sms_id = ? AND revoked_ms IS NULL').run(nowMs, smsId);
-    site.db
-      .prepare(
-        `INSERT INTO client_tokens (token_id, sms_id, issued_ms, expires_ms, signed_by, via, cert_thumbprint)
+    const previous = statement(site.db, 'SELECT token_id FROM client_tokens WHERE sms_id = ? AND revoked_ms IS NULL').all(smsId) as Array<{
+      token_id: string;
+    }>;
+    statement(site.db, 'UPDATE client_tokens SET revoked_ms = ? WHERE sms_id = ? AND revoked_ms IS NULL').run(nowMs, smsId);
+    statement(
+      site.db,
+      `INSERT INTO client_tokens (token_id, sms_id, issued_ms, expires_ms, signed_by, via, cert_thumbprint)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(tokenId, smsId, iat * 1000, exp * 1000, signer.thumbprint, options.via, client.signingThumbprint);
+    ).run(tokenId, smsId, iat * 1000, exp * 1000, signer.thumbprint, options.via, client.signingThumbprint);
     return previous.map((p) => p.token_id as ClientTokenId);
   });
   return {

@@ -5,7 +5,7 @@
  * header's TargetEndpoint (`MP_ClientRegistration`). The CMG forwards here in-process with the token it already
  * checked. Malformed messages and bad signatures get an error answer and a log line; the server keeps serving.
  */
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { CcmsimError, isCcmsimError } from '../errors.js';
 import { smsGuid, type SmsGuid } from '../ids.js';
 import { decodeCcmMessage, encodeCcmMessage } from '../protocol/ccm-message.js';
@@ -23,6 +23,7 @@ import type { LogScope, ServerLogs } from './server-logs.js';
 import { contentFiles, buildManifest, MANIFEST_URL_PATH } from './content.js';
 import { mpKeyInformationXml, mpListXml, siteDescription, siteSignCertHex, type SiteServerAddresses } from './mp-info.js';
 import { confirmRegistration, getClient, registerClient, type ClientRecord, type RegisterClientInput } from './registrations.js';
+import { parsedCertificate } from './parsed-certificates.js';
 import { authenticateTokenRequest, describeRefusal, presentedTokenSecrets, type RequestAuth } from './request-auth.js';
 import { handleStsRequest } from './sts-endpoint.js';
 
@@ -171,7 +172,7 @@ export function createMpEndpoints(options: MpEndpointsOptions): MpEndpoints {
         reg('MP Reg: Processing completed. Completion state = 0');
         return reply(msg, { responseType: 'Confirmation', status: 2, smsId, approvalStatus: undefined });
       }
-      if (!verifyRegistrationSignature(request, new X509Certificate(known.signingCertDer).publicKey)) {
+      if (!verifyRegistrationSignature(request, parsedCertificate(known.signingCertDer).publicKey)) {
         return fail(new CcmsimError('CCMSIM_SIGNATURE_INVALID', `the Confirmation signature does not verify with the certificate ${smsId} registered`, { httpStatus: 403 }), [
           `Signature verification failed for Confirmation request from Client '${smsId}' with certificate [Thumbprint ${known.signingThumbprint}].`,
         ]);
@@ -201,7 +202,7 @@ export function createMpEndpoints(options: MpEndpointsOptions): MpEndpoints {
     }
     let cert: X509Certificate;
     try {
-      cert = new X509Certificate(request.signingCertDer);
+      cert = parsedCertificate(request.signingCertDer);
     } catch {
       return fail(new CcmsimError('CCMSIM_PROTOCOL_MALFORMED', 'the signing certificate is not a valid X.509 certificate', { httpStatus: 400 }), [
         'MP Reg: Registration request body is invalid.',

@@ -3,12 +3,12 @@
  * confirmation polling and listing. A re-registration of a known SMS GUID with a different signing certificate
  * replaces the certificate and revokes the client's tokens, which were paired with the old one.
  */
-import { X509Certificate } from 'node:crypto';
 import { sha1Thumbprint } from '../crypto/certificate.js';
 import { CcmsimError } from '../errors.js';
 import { smsGuid, tokenGuid, type SmsGuid, type Thumbprint, type TokenGuid } from '../ids.js';
+import { parsedCertificate } from './parsed-certificates.js';
 import type { Site } from './site.js';
-import { writeTransaction } from './store.js';
+import { statement, writeTransaction } from './store.js';
 
 export type RegistrationMethod = 'intranet' | 'bulk';
 export type Approval = 'approved' | 'pending';
@@ -88,7 +88,7 @@ function refuse(message: string): CcmsimError {
 /** SHA-1 of the DER, after checking it is a certificate at all. */
 function certificateThumbprint(der: Buffer, what: string): Thumbprint {
   try {
-    new X509Certificate(der);
+    parsedCertificate(der);
   } catch {
     throw refuse(`the ${what} certificate is not a valid X.509 certificate`);
   }
@@ -106,36 +106,34 @@ export function registerClient(site: Site, input: RegisterClientInput): Registra
   const nowMs = site.clock.now();
   return writeTransaction(site.db, () => {
     const existing = getClientRow(site, smsId);
-    if (bulk && !site.db.prepare('SELECT 1 FROM bulk_tokens WHERE guid = ?').get(bulk)) {
+    if (bulk && !statement(site.db, 'SELECT 1 FROM bulk_tokens WHERE guid = ?').get(bulk)) {
       throw new CcmsimError('CCMSIM_TOKEN_UNKNOWN', `this site never issued a bulk registration token with GUID ${bulk}`, { httpStatus: 401 });
     }
     if (existing && existing.signing_thumbprint === signingThumbprint) {
       return { client: fromRow(existing), outcome: 'unchanged' as const };
     }
     if (existing) {
-      site.db
-        .prepare(
-          `UPDATE clients SET netbios_name = ?, fq_name = ?, hardware_id = ?, signing_thumbprint = ?, signing_cert_der = ?,
+      statement(
+        site.db,
+        `UPDATE clients SET netbios_name = ?, fq_name = ?, hardware_id = ?, signing_thumbprint = ?, signing_cert_der = ?,
              encryption_cert_der = ?, method = ?, bulk_token_guid = ?, confirmed_ms = NULL, updated_ms = ? WHERE sms_id = ?`,
-        )
-        .run(input.netbiosName, input.fqName, input.hardwareId ?? null, signingThumbprint, input.signingCertDer, input.encryptionCertDer ?? null, input.method, bulk ?? null, nowMs, smsId);
+      ).run(input.netbiosName, input.fqName, input.hardwareId ?? null, signingThumbprint, input.signingCertDer, input.encryptionCertDer ?? null, input.method, bulk ?? null, nowMs, smsId);
       // Tokens were paired with the old certificate.
-      site.db.prepare('UPDATE client_tokens SET revoked_ms = ? WHERE sms_id = ? AND revoked_ms IS NULL').run(nowMs, smsId);
+      statement(site.db, 'UPDATE client_tokens SET revoked_ms = ? WHERE sms_id = ? AND revoked_ms IS NULL').run(nowMs, smsId);
       return { client: fromRow(getClientRow(site, smsId)!), outcome: 'updated' as const };
     }
-    site.db
-      .prepare(
-        `INSERT INTO clients (sms_id, netbios_name, fq_name, hardware_id, signing_thumbprint, signing_cert_der, encryption_cert_der,
+    statement(
+      site.db,
+      `INSERT INTO clients (sms_id, netbios_name, fq_name, hardware_id, signing_thumbprint, signing_cert_der, encryption_cert_der,
            approval, method, bulk_token_guid, registered_ms, updated_ms)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'approved', ?, ?, ?, ?)`,
-      )
-      .run(smsId, input.netbiosName, input.fqName, input.hardwareId ?? null, signingThumbprint, input.signingCertDer, input.encryptionCertDer ?? null, input.method, bulk ?? null, nowMs, nowMs);
+    ).run(smsId, input.netbiosName, input.fqName, input.hardwareId ?? null, signingThumbprint, input.signingCertDer, input.encryptionCertDer ?? null, input.method, bulk ?? null, nowMs, nowMs);
     return { client: fromRow(getClientRow(site, smsId)!), outcome: 'new' as const };
   });
 }
 
 function getClientRow(site: Site, smsId: SmsGuid): ClientRow | undefined {
-  return site.db.prepare('SELECT * FROM clients WHERE sms_id = ?').get(smsId) as ClientRow | undefined;
+  return statement(site.db, 'SELECT * FROM clients WHERE sms_id = ?').get(smsId) as ClientRow | undefined;
 }
 
 export function getClient(site: Site, smsId: string): ClientRecord | undefined {
@@ -155,7 +153,7 @@ export interface Confirmation {
 export function confirmRegistration(site: Site, smsIdText: string): Confirmation {
   const smsId = smsGuid(smsIdText);
   return writeTransaction(site.db, () => {
-    const changed = site.db.prepare('UPDATE clients SET confirmed_ms = ? WHERE sms_id = ?').run(site.clock.now(), smsId).changes;
+    const changed = statement(site.db, 'UPDATE clients SET confirmed_ms = ? WHERE sms_id = ?').run(site.clock.now(), smsId).changes;
     if (changed === 0) return { smsId, status: 'unknown' as const, approval: undefined, client: undefined };
     const client = fromRow(getClientRow(site, smsId)!);
     return { smsId, status: 'registered' as const, approval: client.approval, client };
@@ -164,5 +162,5 @@ export function confirmRegistration(site: Site, smsIdText: string): Confirmation
 
 /** Every registered client, in registration order. */
 export function listClients(site: Site): ClientRecord[] {
-  return (site.db.prepare('SELECT * FROM clients ORDER BY registered_ms, rowid').all() as ClientRow[]).map(fromRow);
+  return (statement(site.db, 'SELECT * FROM clients ORDER BY registered_ms, rowid').all() as ClientRow[]).map(fromRow);
 }

@@ -5,7 +5,6 @@
  * certificate it names ("Ours" 2), so a token copied to another machine is refused. Every refusal leaves a log line
  * naming the token by GUID only.
  */
-import { X509Certificate } from 'node:crypto';
 import { CcmsimError, isCcmsimError } from '../errors.js';
 import type { SmsGuid } from '../ids.js';
 import { decodeJwtUnverified } from '../protocol/tokens.js';
@@ -15,6 +14,7 @@ import type { HttpRequest } from './http/http-types.js';
 import { validateBulkToken, type ValidBulkToken } from './bulk-tokens.js';
 import { authenticateClientToken, type AuthenticatedClient } from './client-tokens.js';
 import { getClient, type ClientRecord } from './registrations.js';
+import { parsedCertificate } from './parsed-certificates.js';
 import { tokenSecrets, type LogScope, type ServerLogs } from './server-logs.js';
 
 
@@ -103,7 +103,7 @@ export function verifySignedCaller(site: Site, req: HttpRequest, logs: ServerLog
     );
     throw new CcmsimError('CCMSIM_SIGNATURE_INVALID', `the ClientToken timestamp is more than 15 minutes from the site's clock`, { httpStatus: 403 });
   }
-  const publicKey = new X509Certificate(client.signingCertDer).publicKey;
+  const publicKey = parsedCertificate(client.signingCertDer).publicKey;
   if (!verifyClientAuthSignature(parsed, publicKey)) {
     logs.write(
       'ClientAuth',

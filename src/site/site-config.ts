@@ -1,10 +1,11 @@
 /**
  * Owns the site's configuration row: site code, hierarchy (tenant) ID, site server mode, the token settings and the
- * CMG / MP names. Every read goes to the database, so a change made by another process (the CLI) is seen at once.
+ * CMG / MP names. A change made by another process (the CLI) is seen at once: the row is kept per connection only
+ * until `PRAGMA data_version` says another connection committed, and this connection's own writes drop it.
  */
 import { CcmsimError } from '../errors.js';
 import { siteCode, type SiteCode } from '../ids.js';
-import { bool, type SiteDb, writeTransaction } from './store.js';
+import { bool, statement, type SiteDb, writeTransaction } from './store.js';
 
 export interface SiteConfig {
   siteCode: SiteCode;
@@ -80,11 +81,15 @@ export function normalizeInitOptions(options: SiteInitOptions): Required<SiteIni
 }
 
 export function hasConfig(db: SiteDb): boolean {
-  return db.prepare('SELECT 1 FROM site_config WHERE id = 1').get() !== undefined;
+  return statement(db, 'SELECT 1 FROM site_config WHERE id = 1').get() !== undefined;
 }
+
+/** The configuration as last read on a connection, and the `data_version` it was read at. */
+const cachedConfigs = new WeakMap<SiteDb, { dataVersion: number; config: SiteConfig }>();
 
 /** Inserts the configuration row of a new site (call inside the init transaction). */
 export function insertConfig(db: SiteDb, init: Required<SiteInitOptions>, tenantId: string, nowMs: number): void {
+  cachedConfigs.delete(db);
   db.prepare(
     `INSERT INTO site_config (id, site_code, tenant_id, server_mode, intranet_tokens, cmg_enabled, cmg_host, cmg_id, mp_host,
        corrupt_manifest, created_ms, updated_ms)
@@ -92,9 +97,24 @@ export function insertConfig(db: SiteDb, init: Required<SiteInitOptions>, tenant
   ).run(init.siteCode, tenantId.toUpperCase(), init.cmgHost, init.cmgId, init.mpHost, nowMs, nowMs);
 }
 
-/** Reads the configuration from the database (never cached: another process may have changed it). */
+/**
+ * Reads the configuration. `PRAGMA data_version` changes when another connection (another process) commits, so the row
+ * is read again only then; inside a transaction it is always read, so an uncommitted change is never kept.
+ */
 export function readConfig(db: SiteDb): SiteConfig {
-  const row = db.prepare('SELECT * FROM site_config WHERE id = 1').get() as ConfigRow | undefined;
+  if (db.inTransaction) return readConfigRow(db);
+  const dataVersion = statement(db, 'PRAGMA data_version').pluck().get() as number;
+  let cached = cachedConfigs.get(db);
+  if (cached === undefined || cached.dataVersion !== dataVersion) {
+    cached = { dataVersion, config: readConfigRow(db) };
+    cachedConfigs.set(db, cached);
+  }
+  // A copy, as every read used to return a fresh object.
+  return { ...cached.config };
+}
+
+function readConfigRow(db: SiteDb): SiteConfig {
+  const row = statement(db, 'SELECT * FROM site_config WHERE id = 1').get() as ConfigRow | undefined;
   if (!row) throw new CcmsimError('CCMSIM_SITE_STATE', 'the site database has no configuration (run: ccmsim site init)');
   return {
     siteCode: row.site_code as SiteCode,
@@ -112,6 +132,8 @@ export function readConfig(db: SiteDb): SiteConfig {
 }
 
 export function updateConfig(db: SiteDb, patch: SiteConfigPatch, nowMs: number): SiteConfig {
+  // This connection's own commit does not change its data_version: drop what it kept.
+  cachedConfigs.delete(db);
   return writeTransaction(db, () => {
     const sets: string[] = [];
     const values: unknown[] = [];

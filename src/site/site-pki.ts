@@ -16,7 +16,7 @@ import type { KeyProvider } from '../crypto/key-provider.js';
 import { createCertificate, parseCertificate, type Certificate } from '../crypto/certificate.js';
 import { x5tOf } from '../protocol/tokens.js';
 import { writeFileAtomic, type SitePaths } from './site-dir.js';
-import { type SiteDb, writeTransaction } from './store.js';
+import { type SiteDb, statement, writeTransaction } from './store.js';
 
 export type CertificateRole = 'issuing-root' | 'token-signing' | 'cmg-server';
 
@@ -145,7 +145,8 @@ export function storeCertificate(db: SiteDb, paths: SitePaths, cert: NewCertific
   const tp = toThumbprint(cert.certificate.thumbprint);
   const keyFile = keyFileName(cert.role, tp);
   writeFileAtomic(join(paths.pki, keyFile), cert.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
-  db.prepare(
+  statement(
+    db,
     `INSERT INTO certificates (thumbprint, role, subject, pem, key_file, not_before_ms, not_after_ms, created_ms, status)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active')`,
   ).run(tp, cert.role, cert.certificate.subject, cert.certificate.pem, keyFile, cert.certificate.notBefore.getTime(), cert.certificate.notAfter.getTime(), nowMs);
@@ -154,26 +155,26 @@ export function storeCertificate(db: SiteDb, paths: SitePaths, cert: NewCertific
 }
 
 export function activeCertificate(db: SiteDb, role: CertificateRole): SiteCertificate {
-  const row = db.prepare(`SELECT * FROM certificates WHERE role = ? AND status = 'active'`).get(role) as CertRow | undefined;
+  const row = statement(db, `SELECT * FROM certificates WHERE role = ? AND status = 'active'`).get(role) as CertRow | undefined;
   if (!row) throw new CcmsimError('CCMSIM_SITE_STATE', `the site has no active ${role} certificate`);
   return fromRow(row);
 }
 
 /** Every certificate the site has made, newest first (the console's Certificates node lists them all). */
 export function listCertificates(db: SiteDb): SiteCertificate[] {
-  const rows = db.prepare('SELECT * FROM certificates ORDER BY created_ms DESC, rowid DESC').all() as CertRow[];
+  const rows = statement(db, 'SELECT * FROM certificates ORDER BY created_ms DESC, rowid DESC').all() as CertRow[];
   return rows.map(fromRow);
 }
 
 /** The token-signing certificate (active or retired) whose `x5t` is `x5t`. */
 export function tokenSigningCertificateByX5t(db: SiteDb, x5t: string): SiteCertificate | undefined {
-  const rows = db.prepare(`SELECT * FROM certificates WHERE role = 'token-signing'`).all() as CertRow[];
+  const rows = statement(db, `SELECT * FROM certificates WHERE role = 'token-signing'`).all() as CertRow[];
   const row = rows.find((r) => x5tOf(r.thumbprint as Thumbprint) === x5t);
   return row ? fromRow(row) : undefined;
 }
 
 export function certificateByThumbprint(db: SiteDb, tp: string): SiteCertificate | undefined {
-  const row = db.prepare('SELECT * FROM certificates WHERE thumbprint = ?').get(tp.toUpperCase()) as CertRow | undefined;
+  const row = statement(db, 'SELECT * FROM certificates WHERE thumbprint = ?').get(tp.toUpperCase()) as CertRow | undefined;
   return row ? fromRow(row) : undefined;
 }
 
@@ -194,8 +195,17 @@ export function privateKeyOf(paths: SitePaths, cert: SiteCertificate): KeyObject
   return key;
 }
 
+/** Parsed site certificates by thumbprint (few: the root, the MP's and each token-signing one), with the PEM they came from. */
+const publicKeyCache = new Map<string, { pem: string; key: KeyObject }>();
+
+/** The public key of a site certificate (parsed once: every token the site verifies needs its signer's). */
 export function publicKeyOf(cert: SiteCertificate): KeyObject {
-  return new X509Certificate(cert.pem).publicKey;
+  const cached = publicKeyCache.get(cert.thumbprint);
+  if (cached !== undefined && cached.pem === cert.pem) return cached.key;
+  const key = new X509Certificate(cert.pem).publicKey;
+  if (publicKeyCache.size >= 256) publicKeyCache.clear();
+  publicKeyCache.set(cert.thumbprint, { pem: cert.pem, key });
+  return key;
 }
 
 /**
@@ -218,9 +228,7 @@ export async function rotateTokenSigning(options: {
   });
   return writeTransaction(options.db, () => {
     const old = activeCertificate(options.db, 'token-signing');
-    options.db
-      .prepare(`UPDATE certificates SET status = 'retired', retired_ms = ? WHERE thumbprint = ?`)
-      .run(options.nowMs, old.thumbprint);
+    statement(options.db, `UPDATE certificates SET status = 'retired', retired_ms = ? WHERE thumbprint = ?`).run(options.nowMs, old.thumbprint);
     const active = storeCertificate(options.db, options.paths, fresh, options.nowMs);
     return { retired: { ...old, status: 'retired' as const, retiredMs: options.nowMs }, active };
   });

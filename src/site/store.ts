@@ -1,6 +1,7 @@
 /**
  * Owns the site's SQLite connection: opening `site.db` with WAL, foreign keys and a busy timeout, running the
- * migrations, and turning SQLite failures into one-line `CCMSIM_SITE_STATE` errors.
+ * migrations, turning SQLite failures into one-line `CCMSIM_SITE_STATE` errors, and the per-connection cache of
+ * prepared statements.
  */
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
@@ -39,6 +40,26 @@ export function openStore(options: OpenStoreOptions): SiteDb {
     db?.close();
     throw siteStateError(err, `cannot open the site database ${options.path}`);
   }
+}
+
+const statements = new WeakMap<SiteDb, Map<string, Database.Statement>>();
+
+/**
+ * The prepared statement for `sql` on `db`, prepared once per connection (preparing cost more than running the
+ * statement on every request). Only for fixed SQL run with get/run/all; SQLite re-prepares it after a schema change.
+ */
+export function statement(db: SiteDb, sql: string): Database.Statement {
+  let byText = statements.get(db);
+  if (byText === undefined) {
+    byText = new Map();
+    statements.set(db, byText);
+  }
+  let stmt = byText.get(sql);
+  if (stmt === undefined) {
+    stmt = db.prepare(sql);
+    byText.set(sql, stmt);
+  }
+  return stmt;
 }
 
 /** Wraps a SQLite failure (busy, corrupt, read-only) as a one-line CCMSIM_SITE_STATE error; passes ours through. */

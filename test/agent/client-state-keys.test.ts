@@ -1,0 +1,52 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadCertificate, machinePaths, readCachedToken, storeCertificate, writeCachedToken } from '../../src/agent/client-state.js';
+import { testKeyPair, testKeyPem } from '../helpers/test-keys.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function machine(): ReturnType<typeof machinePaths> {
+  const dir = mkdtempSync(join(tmpdir(), 'ccmsim-keys-'));
+  dirs.push(dir);
+  return machinePaths(dir);
+}
+
+describe('the SMS store keeps parsed keys without ever serving a stale one', () => {
+  it('stores the key as PKCS#8 PEM and loads the same key back, read after read', async () => {
+    const paths = machine();
+    const pair = testKeyPair(5);
+    await storeCertificate(paths, 'AA', 'CERT', pair.privateKey);
+    await storeCertificate(paths, 'BB', 'CERT', pair.privateKey);
+    const stored = readFileSync(join(paths.certStore, 'AA.key'), 'utf8');
+    expect(stored).toBe(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    expect(readFileSync(join(paths.certStore, 'BB.key'), 'utf8')).toBe(stored);
+    const a = await loadCertificate(paths, 'AA');
+    const b = await loadCertificate(paths, 'AA');
+    expect(a!.privateKey.equals(pair.privateKey)).toBe(true);
+    expect(a!.publicKey.equals(pair.publicKey)).toBe(true);
+    expect(b!.privateKey.equals(a!.privateKey)).toBe(true);
+  });
+
+  it('a key file replaced on disk is read again, and a removed one is gone', async () => {
+    const paths = machine();
+    await storeCertificate(paths, 'AA', 'CERT', testKeyPair(1).privateKey);
+    expect((await loadCertificate(paths, 'AA'))!.privateKey.equals(testKeyPair(1).privateKey)).toBe(true);
+    writeFileSync(join(paths.certStore, 'AA.key'), testKeyPem(2));
+    expect((await loadCertificate(paths, 'AA'))!.privateKey.equals(testKeyPair(2).privateKey)).toBe(true);
+    rmSync(join(paths.certStore, 'AA.key'));
+    expect(await loadCertificate(paths, 'AA')).toBeUndefined();
+  });
+
+  it('a token cached with one key reads back with it and not with another', async () => {
+    const paths = machine();
+    const token = { tokenId: 't-1', token: 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln', expiresAt: '2026-02-01T00:00:00.000Z', cachedAt: '2026-01-01T00:00:00.000Z' };
+    await writeCachedToken(paths, token, { thumbprint: 'AA', key: testKeyPair(3).privateKey });
+    expect(await readCachedToken(paths, testKeyPair(3).privateKey)).toEqual(token);
+    expect(await readCachedToken(paths, testKeyPair(4).privateKey)).toBeUndefined();
+  });
+});
