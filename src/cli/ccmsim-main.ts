@@ -11,6 +11,7 @@ import { siteServeCommand } from './commands/site-serve.js';
 import { logsCommand } from './commands/logs-parse.js';
 import { demoCommand } from './commands/demo.js';
 import { fleetCommand } from './commands/fleet.js';
+import { fixturesCommand } from './commands/fixtures.js';
 
 /** What a subcommand module exports. `run` returns the exit code. */
 export interface CommandContext {
@@ -25,6 +26,7 @@ const COMMANDS: CommandModule[] = [
   siteCommand([...SITE_SUBCOMMANDS, siteServeCommand]),
   logsCommand,
   fleetCommand,
+  fixturesCommand,
 ];
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
