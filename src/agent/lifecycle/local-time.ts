@@ -19,16 +19,7 @@ export interface LocalDateTime {
 
 /** The local date and time of `ms` in `timeZone`. */
 export function toLocal(ms: number, timeZone: string): LocalDateTime {
-  const d = new Date(ms - biasMinutes(ms, timeZone) * MINUTE_MS);
-  return {
-    year: d.getUTCFullYear(),
-    month: d.getUTCMonth() + 1,
-    day: d.getUTCDate(),
-    hour: d.getUTCHours(),
-    minute: d.getUTCMinutes(),
-    second: d.getUTCSeconds(),
-    millisecond: d.getUTCMilliseconds(),
-  };
+  return toLocalParts(ms - biasMinutes(ms, timeZone) * MINUTE_MS);
 }
 
 function asUtc(l: LocalDateTime): number {
