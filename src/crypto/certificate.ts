@@ -80,9 +80,29 @@ export function sha1Thumbprint(der: Buffer): Thumbprint {
   return createHash('sha1').update(der).digest('hex').toUpperCase() as Thumbprint;
 }
 
+// Per-key derived values, cached because fleets reuse a small key pool for thousands of certificates.
+// KeyObjects are immutable, so a WeakMap keyed by the object is always current.
+const keyIdentifierCache = new WeakMap<KeyObject, Buffer>();
+const forgePublicKeyCache = new WeakMap<KeyObject, forge.pki.PublicKey>();
+
 /** SHA-1 over the RSAPublicKey (PKCS#1) bytes: the RFC 5280 §4.2.1.2 method (1) key identifier. */
 function keyIdentifier(publicKey: KeyObject): Buffer {
-  return createHash('sha1').update(publicKey.export({ type: 'pkcs1', format: 'der' })).digest();
+  let id = keyIdentifierCache.get(publicKey);
+  if (id === undefined) {
+    id = createHash('sha1').update(publicKey.export({ type: 'pkcs1', format: 'der' })).digest();
+    keyIdentifierCache.set(publicKey, id);
+  }
+  return id;
+}
+
+/** forge's view of a public key (forge only reads it while building the TBS). */
+function forgePublicKey(publicKey: KeyObject): forge.pki.PublicKey {
+  let key = forgePublicKeyCache.get(publicKey);
+  if (key === undefined) {
+    key = pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    forgePublicKeyCache.set(publicKey, key);
+  }
+  return key;
 }
 
 function positiveSerial(hex: string): string {
@@ -124,7 +144,7 @@ export function createCertificate(options: CreateCertificateOptions): Certificat
   const subject = options.subject.map(forgeAttribute);
   cert.setSubject(subject);
   cert.setIssuer(subject); // replaced below by the issuer's exact subject bytes when issued by a CA
-  cert.publicKey = pki.publicKeyFromPem(options.publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  cert.publicKey = forgePublicKey(options.publicKey);
   cert.siginfo.algorithmOid = SHA256_WITH_RSA;
   cert.signatureOid = SHA256_WITH_RSA;
 
@@ -166,7 +186,8 @@ export function createCertificate(options: CreateCertificateOptions): Certificat
     sigAlg,
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, `\u0000${signature.toString('binary')}`),
   ]);
-  return parseCertificate(Buffer.from(asn1.toDer(full).getBytes(), 'binary'));
+  // The certificate carries options.publicKey: reuse it rather than rebuilding a KeyObject from the DER.
+  return fromX509(new X509Certificate(Buffer.from(asn1.toDer(full).getBytes(), 'binary')), options.publicKey);
 }
 
 function displayName(x509Name: string): string {
@@ -187,6 +208,10 @@ export function parseCertificate(derOrPem: Buffer | string): Certificate {
   } catch (err) {
     throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `not an X.509 certificate: ${(err as Error).message}`, { cause: err });
   }
+  return fromX509(x509, createPublicKey(x509.publicKey.export({ type: 'spki', format: 'pem' })));
+}
+
+function fromX509(x509: X509Certificate, publicKey: KeyObject): Certificate {
   const der = x509.raw;
   const dnsNames = (x509.subjectAltName ?? '')
     .split(', ')
@@ -200,7 +225,7 @@ export function parseCertificate(derOrPem: Buffer | string): Certificate {
     issuer: displayName(x509.issuer),
     notBefore: new Date(x509.validFrom),
     notAfter: new Date(x509.validTo),
-    publicKey: createPublicKey(x509.publicKey.export({ type: 'spki', format: 'pem' })),
+    publicKey,
     serial: x509.serialNumber.toUpperCase(),
     ekus: [...(x509.keyUsage ?? [])],
     dnsNames,

@@ -13,13 +13,21 @@ export function malformed(reason: string, details?: Record<string, unknown>): Cc
   return new CcmsimError('CCMSIM_PROTOCOL_MALFORMED', reason, { httpStatus: 400, ...(details ? { details } : {}) });
 }
 
+// The last few texts found well-formed: a message header is checked when the envelope is read and again when it
+// is parsed. Well-formedness depends on the text alone, so a remembered pass stays true; failures are not kept.
+const RECENTLY_VALID_SIZE = 4;
+const recentlyValid: string[] = [];
+
 /** Throws CCMSIM_PROTOCOL_MALFORMED naming `what`, the line and the parser's reason when `xml` is not well-formed. */
 export function assertWellFormedXml(xml: string, what: string): void {
+  if (recentlyValid.includes(xml)) return;
   if (xml.trim().length === 0) throw malformed(`${what} is empty`);
   // No message of this protocol has a DTD; refusing one rules out entity-expansion tricks.
   if (/<!DOCTYPE/i.test(xml)) throw malformed(`${what} has a DOCTYPE, which CCM messages never carry`);
   const result = XMLValidator.validate(xml);
   if (result !== true) throw malformed(`${what} is not well-formed XML (line ${result.err.line}: ${result.err.msg})`);
+  if (recentlyValid.length >= RECENTLY_VALID_SIZE) recentlyValid.shift();
+  recentlyValid.push(xml);
 }
 
 export type XmlNode = Record<string, unknown>;

@@ -171,3 +171,31 @@ describe('client certificates', () => {
     expect(make().signing.der.equals(make().signing.der)).toBe(true);
   });
 });
+
+describe('createCertificate with a reused key (per-key caches)', () => {
+  it('gives each certificate its own key data and an equal result to a fresh parse', () => {
+    const keys = testKeyPair(3);
+    const make = (serial: string, cn: string) =>
+      createCertificate({
+        subject: [{ name: 'CN', value: cn }],
+        publicKey: keys.publicKey,
+        privateKey: keys.privateKey,
+        serial,
+        notBefore: NOT_BEFORE,
+        notAfter: NOT_AFTER,
+        ekus: ['clientAuth'],
+      });
+    const a = make('0a', 'PC-A');
+    const b = make('0b', 'PC-B');
+    expect(a.thumbprint).not.toBe(b.thumbprint);
+    for (const cert of [a, b]) {
+      const reparsed = parseCertificate(cert.der);
+      const { publicKey, ...rest } = cert;
+      const { publicKey: reparsedKey, ...reparsedRest } = reparsed;
+      expect(rest).toEqual(reparsedRest);
+      expect(publicKey.type).toBe('public');
+      expect(publicKey.equals(reparsedKey)).toBe(true);
+      expect(new X509Certificate(cert.der).verify(keys.publicKey)).toBe(true);
+    }
+  });
+});
