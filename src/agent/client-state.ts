@@ -4,7 +4,7 @@
  * are kept in memory by their PEM text, so re-reading the store costs file reads, not key parsing.
  * The bulk registration token never appears here: nothing in this module has a field that could hold it.
  */
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, hkdfSync } from 'node:crypto';
@@ -188,7 +188,7 @@ export async function writeCachedToken(
 
 /** Saves a certificate and its private key in the SMS store (`<thumbprint>.cer` PEM, `<thumbprint>.key` PEM 0600). */
 export async function storeCertificate(paths: MachinePaths, thumbprint: string, pem: string, privateKey: KeyObject): Promise<void> {
-  await mkdir(paths.certStore, { recursive: true, mode: 0o700 });
+  mkdirSync(paths.certStore, { recursive: true, mode: 0o700 });
   const keyPem = exportPkcs8Pem(privateKey);
   await writeFileAtomic(join(paths.certStore, `${thumbprint}.key`), keyPem, { mode: 0o600 });
   await writeFileAtomic(join(paths.certStore, `${thumbprint}.cer`), pem);
@@ -204,7 +204,7 @@ export async function loadCertificate(paths: MachinePaths, thumbprint: string): 
 
 export async function listStoredCertificates(paths: MachinePaths): Promise<string[]> {
   try {
-    return (await readdir(paths.certStore)).filter((f) => f.endsWith('.cer')).map((f) => f.slice(0, -4));
+    return readdirSync(paths.certStore).filter((f) => f.endsWith('.cer')).map((f) => f.slice(0, -4));
   } catch {
     return [];
   }

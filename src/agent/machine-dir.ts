@@ -1,9 +1,11 @@
 /**
  * Owns the simulated machine's directory: where each file of a Windows client lives (logs, SMSCFG.ini, the SMS
  * certificate store, the cached client token, the install state) and atomic writes (temporary file + rename), so a
- * crashed process never leaves a half-written file behind.
+ * crashed process never leaves a half-written file behind. The calls are synchronous behind async signatures: these
+ * files are small and local, and a fleet makes hundreds of thousands of them, where a thread-pool round trip per call
+ * cost more (locks, wake-ups, context switches) than the write itself.
  */
-import { mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export interface MachinePaths {
@@ -60,28 +62,44 @@ let tempCounter = 0;
  * (docs/agent.md, "Machine directory").
  */
 export async function writeFileAtomic(path: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.${++tempCounter}.tmp`;
-  const handle = await open(temp, 'w', options.mode ?? 0o644);
+  const mode = options.mode ?? 0o644;
+  let fd: number;
   try {
-    await handle.writeFile(data);
+    fd = openSync(temp, 'w', mode);
   } catch (err) {
-    await handle.close();
-    await unlink(temp).catch(() => undefined);
+    // The directory is made on the first write into it, not probed before every write.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(temp, 'w', mode);
+  }
+  try {
+    writeFileSync(fd, data);
+  } catch (err) {
+    closeSync(fd);
+    unlinkQuietly(temp);
     throw err;
   }
-  await handle.close();
+  closeSync(fd);
   try {
-    await rename(temp, path);
+    renameSync(temp, path);
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
+    unlinkQuietly(temp);
     throw err;
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
   }
 }
 
 export async function readTextIfExists(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -89,5 +107,5 @@ export async function readTextIfExists(path: string): Promise<string | undefined
 }
 
 export async function removeIfExists(path: string): Promise<void> {
-  await rm(path, { recursive: true, force: true });
+  rmSync(path, { recursive: true, force: true });
 }

@@ -1,9 +1,9 @@
 /**
  * Owns the machine lock that makes a second ccmsetup-sim on the same machine directory exit with return code 8
  * ("setup already running"): a lock file created exclusively, holding the owner's PID. A lock whose PID is no longer
- * alive is stale (the owner crashed) and is taken over.
+ * alive is stale (the owner crashed) and is taken over. Synchronous file calls, as in machine-dir.ts.
  */
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CcmsimError } from '../errors.js';
 
@@ -26,9 +26,9 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
-async function readOwner(path: string): Promise<number | undefined> {
+function readOwner(path: string): number | undefined {
   try {
-    const parsed = JSON.parse(await readFile(path, 'utf8')) as { pid?: unknown };
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as { pid?: unknown };
     return typeof parsed.pid === 'number' ? parsed.pid : undefined;
   } catch {
     return undefined;
@@ -40,13 +40,16 @@ async function readOwner(path: string): Promise<number | undefined> {
  * agents (tests, the fleet) share a PID, so the lock is held per file, not per process.
  */
 export async function acquireMachineLock(path: string, pid: number = process.pid, alive = isProcessAlive): Promise<MachineLock> {
-  await mkdir(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true });
   let tookOverFrom: number | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const handle = await open(path, 'wx', 0o644);
-      await handle.writeFile(JSON.stringify({ pid }));
-      await handle.close();
+      const fd = openSync(path, 'wx', 0o644);
+      try {
+        writeSync(fd, JSON.stringify({ pid }));
+      } finally {
+        closeSync(fd);
+      }
       let released = false;
       return {
         path,
@@ -55,12 +58,12 @@ export async function acquireMachineLock(path: string, pid: number = process.pid
         async release() {
           if (released) return;
           released = true;
-          await unlink(path).catch(() => undefined);
+          unlinkQuietly(path);
         },
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = await readOwner(path);
+      const owner = readOwner(path);
       // An unreadable lock may be one being written right now; treat it as held unless it stays unreadable.
       if (owner !== undefined && alive(owner)) {
         throw new CcmsimError('CCMSIM_SETUP_RUNNING', `another ccmsetup (process ${owner}) is running on this machine`, {
@@ -72,8 +75,16 @@ export async function acquireMachineLock(path: string, pid: number = process.pid
         continue;
       }
       tookOverFrom = owner;
-      await unlink(path).catch(() => undefined);
+      unlinkQuietly(path);
     }
   }
   throw new CcmsimError('CCMSIM_SETUP_RUNNING', `could not take the machine lock ${path}`, { details: { lockFile: path } });
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
 }

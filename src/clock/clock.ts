@@ -209,20 +209,34 @@ export class VirtualClock implements Clock {
     throw failure;
   }
 
+  /**
+   * Starts the entries one per turn of the event loop: each runs until its first wait, then replies that arrived
+   * meanwhile are handled before the next one starts, so a batch's requests flow while its agents are still starting
+   * (starting them all in one sweep left the site idle during the sweep and the agents idle after it).
+   */
   private dispatch(entries: Entry[]): number {
-    let n = 0;
-    for (const entry of entries) {
-      if (entry.cancelled) continue;
-      n++;
-      this.busy++;
+    const live = entries.filter((e) => !e.cancelled);
+    this.busy += live.length; // all counted at once: time must not move while the rest wait for their turn
+    let i = 0;
+    const startNext = (): void => {
+      const entry = live[i++]!;
       Promise.resolve()
-        .then(() => entry.fn())
+        .then(() => {
+          try {
+            // An entry cancelled by one that started before it (in an earlier turn) does not run.
+            return entry.cancelled ? undefined : entry.fn();
+          } finally {
+            // Queued after whatever the entry queued, so its own immediate callbacks come first.
+            if (i < live.length) setImmediate(startNext);
+          }
+        })
         .catch((err: unknown) => {
           if (this.failure === undefined) this.failure = err;
         })
         .finally(() => this.release());
-    }
-    return n;
+    };
+    if (live.length > 0) startNext();
+    return live.length;
   }
 
   private release(): void {

@@ -58,4 +58,36 @@ describe('VirtualClock in batch mode', () => {
     expect(clock.now()).toBe(60_000);
     expect(view[0]).toBe(60_000);
   });
+
+  it('starts the events of a batch one per event-loop turn, so replies are handled between starts', async () => {
+    const clock = new VirtualClock(0, { batch: true, tickMs: 1000 });
+    const log: string[] = [];
+    let cancelC: () => void = () => undefined;
+    clock.schedule(2000, () => {
+      log.push('a starts');
+      // A reply that arrives while the batch is still starting (a callback of the next turn).
+      setImmediate(() => log.push('reply to a'));
+    });
+    clock.schedule(2000, () => {
+      log.push('b starts');
+      cancelC();
+    });
+    cancelC = clock.schedule(2000, () => void log.push('c starts'));
+    clock.schedule(2000, () => void log.push('d starts'));
+    await clock.run();
+    // b, started in an earlier turn, cancelled c before c's turn came.
+    expect(log).toEqual(['a starts', 'reply to a', 'b starts', 'd starts']);
+    expect(clock.now()).toBe(2000);
+  });
+
+  it('keeps starting the rest of a batch when one event throws at once', async () => {
+    const clock = new VirtualClock(0, { batch: true, tickMs: 1000 });
+    const ran: string[] = [];
+    clock.schedule(1000, () => {
+      throw new Error('boom');
+    });
+    clock.schedule(1000, () => void ran.push('second'));
+    await expect(clock.run()).rejects.toThrow('boom');
+    expect(ran).toEqual(['second']);
+  });
 });
