@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { compactVerify, decodeProtectedHeader } from 'jose';
+import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
 import {
   decodeJwtUnverified,
+  jwtSignatureVerifies,
   looksLikeJwt,
   signJwt,
   tokenIssuer,
@@ -49,6 +50,15 @@ describe('signJwt', () => {
     expect(JSON.parse(new TextDecoder().decode(verified.payload))).toEqual(bulk);
     expect(Buffer.from(token.split('.')[2]!, 'base64url')).toHaveLength(256);
     await expect(compactVerify(token, testKeyPair(11).publicKey)).rejects.toThrow();
+  });
+
+  it('gives byte for byte the token jose gives for the same header, claims and key', async () => {
+    const { privateKey } = testKeyPair(10);
+    const ours = await signJwt({ x5t: x5tOf(TP) }, bulk, privateKey);
+    const jose = await new CompactSign(new TextEncoder().encode(JSON.stringify(bulk)))
+      .setProtectedHeader({ typ: 'JWT', alg: 'RS256', x5t: x5tOf(TP) })
+      .sign(privateKey);
+    expect(ours).toBe(jose);
   });
 
   it('issuer is urn:sccm:oauth2:<tenant in lower case>', () => {
@@ -114,5 +124,20 @@ describe('decodeJwtUnverified', () => {
     expect(looksLikeJwt('a.b.c')).toBe(true);
     expect(looksLikeJwt('a.b.')).toBe(true);
     expect(looksLikeJwt('a b.c.d')).toBe(false);
+  });
+});
+
+describe('jwtSignatureVerifies', () => {
+  it('accepts a token jose signed with the key, and refuses another key, a changed payload and no signature', async () => {
+    const { privateKey, publicKey } = testKeyPair(10);
+    const token = await new CompactSign(new TextEncoder().encode(JSON.stringify(bulk)))
+      .setProtectedHeader({ typ: 'JWT', alg: 'RS256', x5t: x5tOf(TP) })
+      .sign(privateKey);
+    expect(jwtSignatureVerifies(decodeJwtUnverified(token), publicKey)).toBe(true);
+    expect(jwtSignatureVerifies(decodeJwtUnverified(token), testKeyPair(11).publicKey)).toBe(false);
+    const [h, , sig] = token.split('.');
+    const changed = Buffer.from(JSON.stringify({ ...bulk, exp: bulk.exp + 1 })).toString('base64url');
+    expect(jwtSignatureVerifies(decodeJwtUnverified(`${h}.${changed}.${sig}`), publicKey)).toBe(false);
+    expect(jwtSignatureVerifies(decodeJwtUnverified(`${h}.${changed}.`), publicKey)).toBe(false);
   });
 });
