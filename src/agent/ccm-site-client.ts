@@ -4,7 +4,7 @@
  * src/protocol; the token transport (Bearer header, ClientToken headers, STS bodies) is ours (docs/protocol.md).
  * A refusal becomes a CcmsimError carrying the site's `X-CCMSim-Error` code, the HTTP status and an HRESULT.
  */
-import { X509Certificate, verify } from 'node:crypto';
+import { X509Certificate, verify, type KeyObject } from 'node:crypto';
 import { CcmsimError, HRESULT, type ErrorCode } from '../errors.js';
 import type { HttpReply, SiteTransport } from './site-transport.js';
 import type {
@@ -70,6 +70,13 @@ function attr(xml: string, element: string, name: string): string | undefined {
   return m?.[1];
 }
 
+/** The site root's public key, parsed once per root (every install of a fleet checks a manifest against it). */
+let lastRoot: { pem: string; key: KeyObject } | undefined;
+function rootPublicKey(rootPem: string): KeyObject {
+  if (lastRoot?.pem !== rootPem) lastRoot = { pem: rootPem, key: new X509Certificate(rootPem).publicKey };
+  return lastRoot.key;
+}
+
 /** Checks the manifest as docs/site.md defines it: RSA-SHA256 over the exact `<Files …>…</Files>` text, signed by the site root. */
 function readManifest(xml: string, rootPem: string): { expected: Record<string, string>; urls: Record<string, string>; signer: string; problem: string | undefined } {
   const files = /<Files\b[^>]*>[\s\S]*?<\/Files>/.exec(xml)?.[0];
@@ -82,8 +89,7 @@ function readManifest(xml: string, rootPem: string): { expected: Record<string, 
     expected[name] = m[4]!.toUpperCase();
     urls[name] = m[3]!;
   }
-  const root = new X509Certificate(rootPem);
-  const ok = verify('sha256', Buffer.from(files, 'utf8'), root.publicKey, Buffer.from(sig[2]!, 'base64'));
+  const ok = verify('sha256', Buffer.from(files, 'utf8'), rootPublicKey(rootPem), Buffer.from(sig[2]!, 'base64'));
   return { expected, urls, signer: sig[1]!, problem: ok ? undefined : 'the signature does not verify with the site root certificate' };
 }
 

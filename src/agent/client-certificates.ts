@@ -8,6 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../clock/clock.js';
 import type { Random } from '../clock/random.js';
 import { createClientCertificates } from '../crypto/client-certificates.js';
+import { pemToDer } from '../crypto/certificate.js';
 import type { RsaKeyPair } from '../crypto/rsa-keys.js';
 import { loadCertificate, storeCertificate } from './client-state.js';
 import { LINES, type CatalogLine } from './log-catalog.js';
@@ -80,8 +81,4 @@ export async function ensureClientCertificates(options: {
     LINES.certCreated('SMS Encryption Certificate', out.encryption.thumbprint, subject, formatLocalStamp(certs.encryption.notAfter.getTime(), tz)),
   );
   return out;
-}
-
-function pemToDer(pem: string): Buffer {
-  return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
 }

@@ -76,6 +76,16 @@ const EKU_NAMES: Record<string, string> = {
 
 const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
 
+/**
+ * The DER bytes of a PEM certificate, without parsing it (callers that need the fields use parseCertificate).
+ * Throws CCMSIM_FILE_UNREADABLE when the text holds no DER SEQUENCE at all.
+ */
+export function pemToDer(pem: string, what = 'the certificate'): Buffer {
+  const der = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  if (der.length < 2 || der[0] !== 0x30) throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `${what} is not a PEM certificate`);
+  return der;
+}
+
 export function sha1Thumbprint(der: Buffer): Thumbprint {
   return createHash('sha1').update(der).digest('hex').toUpperCase() as Thumbprint;
 }

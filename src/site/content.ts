@@ -96,14 +96,21 @@ export function manifestFilesElement(siteCode: string, corrupt: boolean): string
  */
 export function buildManifest(site: Site): string {
   const config = site.config();
-  const files = manifestFilesElement(config.siteCode, config.corruptManifest);
   const root = activeCertificate(site.db, 'issuing-root');
+  // The signature is deterministic (PKCS#1 v1.5), so the text only changes with these three; every install asks.
+  const key = `${config.siteCode}|${config.corruptManifest}|${root.thumbprint}`;
+  const cached = manifestCache.get(site);
+  if (cached?.key === key) return cached.xml;
+  const files = manifestFilesElement(config.siteCode, config.corruptManifest);
   const signature = sign('sha256', Buffer.from(files, 'utf8'), privateKeyOf(site.paths, root)).toString('base64');
-  return (
+  const xml =
     `<?xml version="1.0" encoding="utf-8"?>\r\n` +
-    `<CcmSetupManifest SchemaVersion="1.0">${files}<Signature Algorithm="RSA-SHA256" Signer="${root.thumbprint}">${signature}</Signature></CcmSetupManifest>`
-  );
+    `<CcmSetupManifest SchemaVersion="1.0">${files}<Signature Algorithm="RSA-SHA256" Signer="${root.thumbprint}">${signature}</Signature></CcmSetupManifest>`;
+  manifestCache.set(site, { key, xml });
+  return xml;
 }
+
+const manifestCache = new WeakMap<Site, { key: string; xml: string }>();
 
 export interface ManifestEntry {
   name: string;

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { X509Certificate } from 'node:crypto';
 import { createServer, connect } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { createCertificate, parseCertificate, sha1Thumbprint } from '../../src/crypto/certificate.js';
+import { createCertificate, parseCertificate, pemToDer, sha1Thumbprint } from '../../src/crypto/certificate.js';
 import {
   createClientCertificates,
   SMS_ENCRYPTION_EKU,
@@ -197,5 +197,24 @@ describe('createCertificate with a reused key (per-key caches)', () => {
       expect(publicKey.equals(reparsedKey)).toBe(true);
       expect(new X509Certificate(cert.der).verify(keys.publicKey)).toBe(true);
     }
+  });
+});
+
+describe('pemToDer', () => {
+  it('gives the DER of a PEM certificate without parsing it, and refuses text that holds none', () => {
+    const keys = testKeyPair(3);
+    const cert = createCertificate({
+      subject: [{ name: 'CN', value: 'PEM' }],
+      publicKey: keys.publicKey,
+      privateKey: keys.privateKey,
+      serial: '0c',
+      notBefore: NOT_BEFORE,
+      notAfter: NOT_AFTER,
+      ekus: ['clientAuth'],
+    });
+    expect(pemToDer(cert.pem).equals(cert.der)).toBe(true);
+    expect(() => pemToDer('-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n', 'SMS\\X.cer')).toThrow(
+      expect.objectContaining({ code: 'CCMSIM_FILE_UNREADABLE', message: 'SMS\\X.cer is not a PEM certificate' }),
+    );
   });
 });

@@ -6,9 +6,9 @@
  * The site decides every refusal; its X-CCMSim-Error code arrives as the CcmsimError code.
  */
 import type { KeyObject } from 'node:crypto';
-import { X509Certificate } from 'node:crypto';
 import type { Clock } from '../../clock/clock.js';
 import { CcmsimError, HRESULT, isCcmsimError } from '../../errors.js';
+import { pemToDer } from '../../crypto/certificate.js';
 import { loadCertificate, readCachedToken, readClientState, writeCachedToken, type ClientState } from '../client-state.js';
 import { machinePaths, type MachinePaths } from '../machine-dir.js';
 import { serverAuthUrl, type RegistrationRequestInput, type RequestAuth, type Route, type SiteClient } from '../site-client.js';
@@ -98,7 +98,10 @@ export class RealClientRuntime implements ClientRuntime {
       options,
       state,
       signing.privateKey,
-      { signingDer: new X509Certificate(signing.pem).raw, encryptionDer: new X509Certificate(encryption.pem).raw },
+      {
+        signingDer: pemToDer(signing.pem, `${paths.certStore}/${signing.thumbprint}.cer`),
+        encryptionDer: pemToDer(encryption.pem, `${paths.certStore}/${encryption.thumbprint}.cer`),
+      },
       state.computerName,
     );
     await runtime.reloadToken();
