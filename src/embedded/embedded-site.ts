@@ -40,6 +40,8 @@ export interface EmbeddedSiteOptions {
   timeZone?: string;
   /** Per-request fault injection on the servers (fleet runs). */
   faults?: FaultHook;
+  /** Server logs written once per event-loop turn (fleet runs). */
+  batchLogWrites?: boolean;
 }
 
 /** Opens (or creates) the site in `siteDir`, serves it on loopback and connects an agent transport to it. */
@@ -59,6 +61,7 @@ export async function startEmbeddedSite(options: EmbeddedSiteOptions): Promise<S
       ...(options.cmgPort !== undefined ? { cmgPort: options.cmgPort } : {}),
       ...(options.timeZone !== undefined ? { timeZone: options.timeZone } : {}),
       ...(options.faults !== undefined ? { faults: options.faults } : {}),
+      ...(options.batchLogWrites === true ? { batchLogWrites: true } : {}),
     });
   } catch (err) {
     site.close();

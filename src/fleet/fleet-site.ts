@@ -35,6 +35,8 @@ export async function startFleetSite(options: {
     ...(options.keys ? { keys: options.keys } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.timeZone !== undefined ? { timeZone: options.timeZone } : {}),
+    // Thousands of agents: one write per log and event-loop turn, not one per line (the files are complete at close).
+    batchLogWrites: true,
   });
   return { endpoints: c.endpoints, transport: c.transport, siteNames: c.siteNames, site: c.site, close: () => c.close() };
 }

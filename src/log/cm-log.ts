@@ -22,6 +22,8 @@ export interface CmLogOptions {
   /** CCMENABLELOGGING; default true. */
   enabled?: boolean;
   onWrite?: (info: CmLogWriteInfo) => void;
+  /** Write a turn's records together at the end of the turn (file-transport.ts); `write` then returns before the bytes are in the file. */
+  batchWrites?: boolean;
 }
 
 export interface CmLog {
@@ -56,6 +58,7 @@ class WinstonCmLog implements CmLog {
       ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}),
       ...(options.maxHistory !== undefined ? { maxHistory: options.maxHistory } : {}),
       ...(options.onWrite !== undefined ? { onWrite: options.onWrite } : {}),
+      ...(options.batchWrites === true ? { batchWrites: true } : {}),
     });
   }
 

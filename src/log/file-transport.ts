@@ -3,6 +3,8 @@
  * synchronously (an fd and fs.writeSync, size and line count kept in memory) and applies CM rollover:
  * at maxSize the `.log` becomes `.lo_` (history 1), is dropped (history 0) or becomes `Name-YYYYMMDD-HHMMSS.log`
  * (history > 1, oldest pruned; our reading of the docs, see docs/logs.md). Every new file starts with a UTF-8 BOM.
+ * With `batchWrites` (a fleet's busy site) the records of one event-loop turn go to the file in one write at the end
+ * of the turn instead of one write each.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -37,6 +39,8 @@ export interface CmFileTransportOptions {
   /** 0 none, 1 `.lo_`, more: timestamped files; default 1. */
   maxHistory?: number;
   onWrite?: (info: CmLogWriteInfo) => void;
+  /** Write the records of one event-loop turn together, at the end of the turn (default false: each at once). */
+  batchWrites?: boolean;
 }
 
 export const DEFAULT_MAX_SIZE = 250_000;
@@ -68,6 +72,10 @@ export class CmFileTransport extends TransportStream {
   private readonly maxSize: number;
   private readonly maxHistory: number;
   private readonly onWrite: ((info: CmLogWriteInfo) => void) | undefined;
+  private readonly batchWrites: boolean;
+  /** Records not yet in the file (batchWrites), and whether a flush is queued for the end of this turn. */
+  private pending: Buffer[] = [];
+  private flushQueued = false;
   private fd: number | null = null;
   private size = 0;
   private lines = 0;
@@ -84,6 +92,7 @@ export class CmFileTransport extends TransportStream {
     this.maxSize = options.maxSize ?? DEFAULT_MAX_SIZE;
     this.maxHistory = options.maxHistory ?? DEFAULT_MAX_HISTORY;
     this.onWrite = options.onWrite;
+    this.batchWrites = options.batchWrites === true;
     if (!Number.isSafeInteger(this.maxSize) || this.maxSize < 1) {
       throw new CcmsimError('CCMSIM_USAGE', `log maxSize must be a positive integer number of bytes, got ${this.maxSize}`);
     }
@@ -110,7 +119,15 @@ export class CmFileTransport extends TransportStream {
     }
     // A record that would push the file past maxSize rolls the log over first (unless the file holds no record yet).
     if (this.size > this.emptySize && this.size + bytes.length > this.maxSize) this.rollover(info.time);
-    writeAll(this.fd!, bytes);
+    if (this.batchWrites) {
+      this.pending.push(bytes);
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        setImmediate(() => this.flush());
+      }
+    } else {
+      writeAll(this.fd!, bytes);
+    }
     const firstLine = this.lines + 1;
     const breaks = countNewlines(text);
     this.lines += breaks;
@@ -164,7 +181,18 @@ export class CmFileTransport extends TransportStream {
     this.lines = 0;
   }
 
+  /** Writes the records still pending (batchWrites); a no-op otherwise. */
+  flush(): void {
+    this.flushQueued = false;
+    if (this.pending.length === 0) return;
+    if (this.fd === null) this.fd = openSync(this.path, 'a'); // suspended meanwhile
+    const bytes = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    this.pending = [];
+    writeAll(this.fd, bytes);
+  }
+
   private rollover(timeMs: number): void {
+    this.flush();
     closeSync(this.fd!);
     this.fd = null;
     if (this.maxHistory === 1) {
@@ -219,11 +247,13 @@ export class CmFileTransport extends TransportStream {
 
   /** Closes the fd but keeps the state: the next record reopens the file for appending (CmLogSet's fd cap). */
   suspend(): void {
+    this.flush();
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
 
   override close(): void {
+    if (!this.finished) this.flush();
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
     this.finished = true;

@@ -41,6 +41,8 @@ export interface ServerLogsOptions {
   timeZone?: string;
   maxSize?: number;
   maxHistory?: number;
+  /** Write each log's lines of one event-loop turn together (a fleet's site); closing writes what is left. */
+  batchWrites?: boolean;
 }
 
 /** Secrets of the request being served: the parts of any token it presented, never to be written. */
@@ -77,6 +79,7 @@ export class ServerLogs {
         timeZone: this.timeZone,
         ...(this.options.maxSize !== undefined ? { maxSize: this.options.maxSize } : {}),
         ...(this.options.maxHistory !== undefined ? { maxHistory: this.options.maxHistory } : {}),
+        ...(this.options.batchWrites === true ? { batchWrites: true } : {}),
       });
       this.logs.set(name, log);
     }

@@ -41,6 +41,8 @@ export interface SiteServersOptions {
   /** Server log rollover (bytes / history files). */
   logMaxSize?: number;
   logMaxHistory?: number;
+  /** Server logs written once per event-loop turn rather than per line (fleets); see ServerLogsOptions. */
+  batchLogWrites?: boolean;
 }
 
 export interface SiteServers {
@@ -62,6 +64,7 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
     ...(options.timeZone !== undefined ? { timeZone: options.timeZone } : {}),
     ...(options.logMaxSize !== undefined ? { maxSize: options.logMaxSize } : {}),
     ...(options.logMaxHistory !== undefined ? { maxHistory: options.logMaxHistory } : {}),
+    ...(options.batchLogWrites === true ? { batchWrites: true } : {}),
   });
   let addresses: SiteServerAddresses = { mpUrl: '', cmgUrl: undefined, cmgAddress: undefined, cmgPort: undefined };
   const mp = createMpEndpoints({ site, logs, addresses: () => addresses });

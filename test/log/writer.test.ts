@@ -329,3 +329,34 @@ describe('options', () => {
     writeFileSync(path, '');
   });
 });
+
+describe('openCmLog: batchWrites (a fleet site)', () => {
+  it('puts a turn’s records in the file at the end of the turn, and ends byte for byte as writing each at once', async () => {
+    const dir = tempDir();
+    const write = (name: string, batchWrites: boolean) => {
+      const log = openCmLog({ path: join(dir, name), format: 'cmtrace', timeZone: 'UTC', maxSize: 600, maxHistory: 1, batchWrites });
+      return log;
+    };
+    const batched = write('batched.log', true);
+    const direct = write('direct.log', false);
+    for (let i = 0; i < 3; i++) {
+      batched.write(rec(i));
+      direct.write(rec(i));
+    }
+    // Still in memory during the turn (the file holds only the BOM it was started with)...
+    expect(readFileSync(join(dir, 'batched.log'))).toEqual(BOM);
+    await new Promise((r) => setImmediate(r));
+    // ...and in the file once the turn is over.
+    expect(readFileSync(join(dir, 'batched.log'))).toEqual(readFileSync(join(dir, 'direct.log')));
+    // Enough records to roll over (600 bytes hold three) mid-turn, then a close with records pending.
+    for (let i = 3; i < 10; i++) {
+      batched.write(rec(i));
+      direct.write(rec(i));
+    }
+    batched.close();
+    direct.close();
+    expect(readFileSync(join(dir, 'batched.log'))).toEqual(readFileSync(join(dir, 'direct.log')));
+    expect(readFileSync(join(dir, 'batched.lo_'))).toEqual(readFileSync(join(dir, 'direct.lo_')));
+    expect(parseCmLog(readFileSync(join(dir, 'batched.log'))).records.map((r) => r.message).at(-1)).toBe('record 0009');
+  });
+});

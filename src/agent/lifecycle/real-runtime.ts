@@ -76,6 +76,8 @@ export class RealClientRuntime implements ClientRuntime {
     private readonly client: ClientState,
     private readonly signingKey: KeyObject,
     private readonly certs: { signingDer: Buffer; encryptionDer: Buffer },
+    /** The SMS Encryption Certificate's key, which the cached token is encrypted with (loaded once, not per token). */
+    private readonly encryption: { thumbprint: string; key: KeyObject },
     readonly name: string,
   ) {
     this.timeZone = o.timeZone;
@@ -102,6 +104,7 @@ export class RealClientRuntime implements ClientRuntime {
         signingDer: pemToDer(signing.pem, `${paths.certStore}/${signing.thumbprint}.cer`),
         encryptionDer: pemToDer(encryption.pem, `${paths.certStore}/${encryption.thumbprint}.cer`),
       },
+      { thumbprint: encryption.thumbprint, key: encryption.privateKey },
       state.computerName,
     );
     await runtime.reloadToken();
@@ -109,7 +112,7 @@ export class RealClientRuntime implements ClientRuntime {
   }
 
   private async reloadToken(): Promise<void> {
-    const cached = await readCachedToken(this.paths);
+    const cached = await readCachedToken(this.paths, this.encryption.key);
     if (cached === undefined) {
       this.held = undefined;
       return;
@@ -202,12 +205,16 @@ export class RealClientRuntime implements ClientRuntime {
     logStart(this.o.log, this.timeZone, { kind: 'renewing', token: this.state().token, why, url });
     try {
       const issued = await this.o.site.requestToken(route, this.auth(), this.client.smsId, 'Renew');
-      await writeCachedToken(this.paths, {
-        tokenId: issued.tokenId,
-        token: issued.token,
-        expiresAt: new Date(issued.expiresAtMs).toISOString(),
-        cachedAt: new Date(this.o.clock.now()).toISOString(),
-      });
+      await writeCachedToken(
+        this.paths,
+        {
+          tokenId: issued.tokenId,
+          token: issued.token,
+          expiresAt: new Date(issued.expiresAtMs).toISOString(),
+          cachedAt: new Date(this.o.clock.now()).toISOString(),
+        },
+        this.encryption,
+      );
       const peek = peekJwt(issued.token);
       this.held = { tokenId: issued.tokenId, issuedMs: peek.iatMs ?? nowMs, expiresMs: issued.expiresAtMs, signer: peek.x5t ?? 'unknown', via, jwt: issued.token };
       this.problem = undefined;
