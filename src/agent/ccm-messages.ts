@@ -5,8 +5,8 @@
  * the client's signature (docs/protocol.md, ours). Replies are parsed back; a malformed reply is CCMSIM_PROTOCOL_MALFORMED.
  */
 import { decodeCcmMessage, encodeCcmMessage } from '../protocol/ccm-message.js';
-import { buildConfirmationRequest, buildRegistrationRequest, parseRegistrationResponse } from '../protocol/registration.js';
-import { buildClientAuthHeaders } from '../protocol/client-auth.js';
+import { buildConfirmationRequestAsync, buildRegistrationRequestAsync, parseRegistrationResponse } from '../protocol/registration.js';
+import { buildClientAuthHeadersAsync } from '../protocol/client-auth.js';
 import { buildStsRequest, parseStsResponse } from '../protocol/sts.js';
 import { CcmsimError, isCcmsimError } from '../errors.js';
 import type { HttpReply, HttpRequest } from './site-transport.js';
@@ -17,18 +17,21 @@ import { CLIENT_VERSION } from './log-catalog.js';
 const LOCALE_ID = 1033;
 
 export interface CcmMessages {
-  registration(route: Route, auth: RequestAuth, input: RegistrationRequestInput, type: 'Registration' | 'Confirmation'): { url: string; request: HttpRequest };
+  registration(route: Route, auth: RequestAuth, input: RegistrationRequestInput, type: 'Registration' | 'Confirmation'): Promise<{ url: string; request: HttpRequest }>;
   parseRegistrationReply(reply: HttpReply, url: string): RegistrationReply;
-  sts(route: Route, auth: RequestAuth, smsId: string, purpose: 'Issue' | 'Renew'): { url: string; request: HttpRequest };
+  sts(route: Route, auth: RequestAuth, smsId: string, purpose: 'Issue' | 'Renew'): Promise<{ url: string; request: HttpRequest }>;
   parseStsReply(reply: HttpReply, url: string): IssuedToken;
 }
 
-/** Headers for a request: the Bearer token (bulk or client) and the signed ClientToken pair once the client is known. */
-export function authHeaders(auth: RequestAuth, now: Date): Record<string, string> {
+/**
+ * Headers for a request: the Bearer token (bulk or client) and the signed ClientToken pair once the client is known.
+ * The agent signs off the main thread (signCcmAsync): a fleet's agents share that thread.
+ */
+export async function authHeaders(auth: RequestAuth, now: Date): Promise<Record<string, string>> {
   const headers: Record<string, string> = {};
   const token = auth.bulkToken ?? auth.clientToken;
   if (token !== undefined) headers['Authorization'] = `Bearer ${token}`;
-  if (auth.client) Object.assign(headers, buildClientAuthHeaders({ smsId: auth.client.smsId, signingKey: auth.client.signingKey, now }));
+  if (auth.client) Object.assign(headers, await buildClientAuthHeadersAsync({ smsId: auth.client.smsId, signingKey: auth.client.signingKey, now }));
   return headers;
 }
 
@@ -40,13 +43,13 @@ function malformedReply(url: string, err: unknown): CcmsimError {
 /** `now` is the agent's clock; messages carry its time (the site checks the ClientToken timestamp against its own). */
 export function ccmMessages(now: () => number): CcmMessages {
   return {
-    registration(route, auth, input, type) {
+    async registration(route, auth, input, type) {
       const time = new Date(now());
       const tokenAuth = route.kind === 'cmg';
       const url = `${route.base}/${tokenAuth ? 'ccm_system_tokenauth' : 'ccm_system'}/request`;
       const body =
         type === 'Registration'
-          ? buildRegistrationRequest({
+          ? await buildRegistrationRequestAsync({
               smsId: input.smsId,
               timeStamp: time,
               netbiosName: input.computerName,
@@ -59,7 +62,7 @@ export function ccmMessages(now: () => number): CcmMessages {
               hardwareId: input.hardwareId,
               agentVersion: CLIENT_VERSION,
             })
-          : buildConfirmationRequest({ smsId: input.smsId, timeStamp: time, signingKey: input.signingKey, agentVersion: CLIENT_VERSION });
+          : await buildConfirmationRequestAsync({ smsId: input.smsId, timeStamp: time, signingKey: input.signingKey, agentVersion: CLIENT_VERSION });
       const host = new URL(route.base).hostname.toUpperCase();
       const message = encodeCcmMessage({
         header: {
@@ -76,7 +79,7 @@ export function ccmMessages(now: () => number): CcmMessages {
         url,
         request: {
           method: 'CCM_POST',
-          headers: { 'Content-Type': message.contentType, ...authHeaders(auth, time) },
+          headers: { 'Content-Type': message.contentType, ...(await authHeaders(auth, time)) },
           body: message.bytes,
         },
       };
@@ -92,13 +95,13 @@ export function ccmMessages(now: () => number): CcmMessages {
       }
     },
 
-    sts(route, auth, smsId, purpose) {
+    async sts(route, auth, smsId, purpose) {
       const time = new Date(now());
       return {
         url: `${route.base}/CCM_STS`,
         request: {
           method: 'CCM_POST',
-          headers: { 'Content-Type': 'text/xml; charset=utf-8', ...authHeaders(auth, time) },
+          headers: { 'Content-Type': 'text/xml; charset=utf-8', ...(await authHeaders(auth, time)) },
           body: buildStsRequest({ smsId, purpose }),
         },
       };

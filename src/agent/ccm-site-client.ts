@@ -128,19 +128,19 @@ export function createCcmSiteClient(transport: SiteTransport, clock: Clock): Sit
     },
 
     async register(route, auth, input): Promise<RegistrationReply> {
-      const { url, request } = messages.registration(route, auth, input, 'Registration');
+      const { url, request } = await messages.registration(route, auth, input, 'Registration');
       const reply = await send(transport, url, auth, request);
       return messages.parseRegistrationReply(reply, url);
     },
 
     async confirm(route, auth, input): Promise<RegistrationReply> {
-      const { url, request } = messages.registration(route, auth, input, 'Confirmation');
+      const { url, request } = await messages.registration(route, auth, input, 'Confirmation');
       const reply = await send(transport, url, auth, request);
       return messages.parseRegistrationReply(reply, url);
     },
 
     async requestToken(route, auth, smsId, purpose): Promise<IssuedToken> {
-      const { url, request } = messages.sts(route, auth, smsId, purpose);
+      const { url, request } = await messages.sts(route, auth, smsId, purpose);
       const reply = await send(transport, url, auth, request);
       return messages.parseStsReply(reply, url);
     },

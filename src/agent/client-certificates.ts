@@ -7,7 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../clock/clock.js';
 import type { Random } from '../clock/random.js';
-import { createClientCertificates } from '../crypto/client-certificates.js';
+import { createClientCertificatesAsync } from '../crypto/client-certificates.js';
 import { pemToDer } from '../crypto/certificate.js';
 import type { RsaKeyPair } from '../crypto/rsa-keys.js';
 import { loadCertificate, storeCertificate } from './client-state.js';
@@ -56,7 +56,7 @@ export async function ensureClientCertificates(options: {
   }
   const signingKeys = await options.keys.next();
   const encryptionKeys = await options.keys.next();
-  const certs = createClientCertificates({
+  const certs = await createClientCertificatesAsync({
     computerName: options.computerName,
     signingKeys,
     encryptionKeys,

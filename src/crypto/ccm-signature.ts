@@ -1,11 +1,27 @@
 /**
  * Owns the CCM signature form (protocol.md §1.6): RSA PKCS#1 v1.5 over SHA-256, the signature bytes reversed
- * (CryptoAPI's little-endian order), written as upper-case hex.
+ * (CryptoAPI's little-endian order), written as upper-case hex. `signCcmAsync` does the RSA work on libuv's thread
+ * pool, so an agent's signatures use the second core instead of the main thread (a fleet's agents all share it).
  */
 import { sign, verify, type KeyObject } from 'node:crypto';
 
 export function signCcm(privateKey: KeyObject, data: Buffer): string {
-  const signature = sign('sha256', data, privateKey);
+  return ccmHex(sign('sha256', data, privateKey));
+}
+
+/** The same signature as signCcm, computed off the main thread. */
+export function signCcmAsync(privateKey: KeyObject, data: Buffer): Promise<string> {
+  return signSha256Async(privateKey, data).then(ccmHex);
+}
+
+/** RSA PKCS#1 v1.5 over SHA-256 on the thread pool (node:crypto's callback form). */
+export function signSha256Async(privateKey: KeyObject, data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    sign('sha256', data, privateKey, (err, signature) => (err ? reject(err) : resolve(signature)));
+  });
+}
+
+function ccmHex(signature: Buffer): string {
   return Buffer.from(signature.reverse()).toString('hex').toUpperCase();
 }
 

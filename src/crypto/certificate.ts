@@ -7,6 +7,7 @@ import { createHash, createPublicKey, sign, X509Certificate, type KeyObject } fr
 import forge from 'node-forge';
 import { CcmsimError } from '../errors.js';
 import type { Thumbprint } from '../ids.js';
+import { signSha256Async } from './ccm-signature.js';
 
 const { asn1, pki } = forge;
 
@@ -140,6 +141,18 @@ function subjectNameNode(der: Buffer): forge.asn1.Asn1 {
 }
 
 export function createCertificate(options: CreateCertificateOptions): Certificate {
+  const tbs = certificateToBeSigned(options);
+  return tbs.finish(sign('sha256', tbs.der, tbs.signerKey));
+}
+
+/** The same certificate, its signature computed off the main thread (the agent's form). */
+export async function createCertificateAsync(options: CreateCertificateOptions): Promise<Certificate> {
+  const tbs = certificateToBeSigned(options);
+  return tbs.finish(await signSha256Async(tbs.signerKey, tbs.der));
+}
+
+/** The TBSCertificate's DER, the key that signs it, and how a signature over it makes the certificate. */
+function certificateToBeSigned(options: CreateCertificateOptions): { der: Buffer; signerKey: KeyObject; finish(signature: Buffer): Certificate } {
   if (!(options.notBefore < options.notAfter)) throw new CcmsimError('CCMSIM_INTERNAL', 'certificate notBefore must be before notAfter');
   if (options.subject.length === 0) throw new CcmsimError('CCMSIM_INTERNAL', 'certificate subject is empty');
   const isCa = options.isCa ?? false;
@@ -186,18 +199,20 @@ export function createCertificate(options: CreateCertificateOptions): Certificat
   const tbs = (pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
   if (options.issuer) (tbs.value as forge.asn1.Asn1[])[3] = subjectNameNode(options.issuer.certificate.der);
   const tbsDer = Buffer.from(asn1.toDer(tbs).getBytes(), 'binary');
-  const signature = sign('sha256', tbsDer, signerKey);
-  const sigAlg = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(SHA256_WITH_RSA).getBytes()),
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, ''),
-  ]);
-  const full = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
-    tbs,
-    sigAlg,
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, `\u0000${signature.toString('binary')}`),
-  ]);
-  // The certificate carries options.publicKey: reuse it rather than rebuilding a KeyObject from the DER.
-  return fromX509(new X509Certificate(Buffer.from(asn1.toDer(full).getBytes(), 'binary')), options.publicKey);
+  const finish = (signature: Buffer): Certificate => {
+    const sigAlg = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(SHA256_WITH_RSA).getBytes()),
+      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, ''),
+    ]);
+    const full = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+      tbs,
+      sigAlg,
+      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, `\u0000${signature.toString('binary')}`),
+    ]);
+    // The certificate carries options.publicKey: reuse it rather than rebuilding a KeyObject from the DER.
+    return fromX509(new X509Certificate(Buffer.from(asn1.toDer(full).getBytes(), 'binary')), options.publicKey);
+  };
+  return { der: tbsDer, signerKey, finish };
 }
 
 function displayName(x509Name: string): string {

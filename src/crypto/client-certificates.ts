@@ -4,7 +4,7 @@
  * RSA-2048, SHA-256, subject shown by .NET as `CN=SMS, CN=<COMPUTERNAME>` (DER order: CN=<COMPUTERNAME>, CN=SMS).
  */
 import type { Random } from '../clock/random.js';
-import { createCertificate, type Certificate } from './certificate.js';
+import { createCertificate, createCertificateAsync, type Certificate, type CreateCertificateOptions } from './certificate.js';
 import type { RsaKeyPair } from './rsa-keys.js';
 
 export const SMS_SIGNING_EKU = '1.3.6.1.4.1.311.101';
@@ -48,22 +48,34 @@ function clientSubject(computerName: string): { name: string; value: string }[] 
 }
 
 export function createClientCertificates(options: CreateClientCertificatesOptions): ClientCertificates {
+  const [signing, encryption] = clientCertificateOptions(options);
+  return { signing: createCertificate(signing), encryption: createCertificate(encryption) };
+}
+
+/** The same two certificates, signed off the main thread and side by side (the agent's form). */
+export async function createClientCertificatesAsync(options: CreateClientCertificatesOptions): Promise<ClientCertificates> {
+  const [signing, encryption] = clientCertificateOptions(options);
+  const [s, e] = await Promise.all([createCertificateAsync(signing), createCertificateAsync(encryption)]);
+  return { signing: s, encryption: e };
+}
+
+/** Both certificates' options; the serials are drawn here, signing first, so either form gives the same bytes. */
+function clientCertificateOptions(options: CreateClientCertificatesOptions): [CreateCertificateOptions, CreateCertificateOptions] {
   const notBefore = new Date(options.now.getTime() - CLIENT_CERT_BACKDATE_MS);
   const notAfter = new Date(options.now.getTime());
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + CLIENT_CERT_YEARS);
   const subject = clientSubject(options.computerName);
-  const make = (keys: RsaKeyPair, eku: string): Certificate =>
-    createCertificate({
-      subject,
-      publicKey: keys.publicKey,
-      privateKey: keys.privateKey,
-      serial: serialFrom(options.random),
-      notBefore,
-      notAfter,
-      ekus: [eku],
-      // Key usage as the public tools set it (digitalSignature + dataEncipherment), plus keyEncipherment,
-      // which the encryption certificate needs for CMS key transport.
-      keyUsage: { digitalSignature: true, keyEncipherment: true, dataEncipherment: true },
-    });
-  return { signing: make(options.signingKeys, SMS_SIGNING_EKU), encryption: make(options.encryptionKeys, SMS_ENCRYPTION_EKU) };
+  const make = (keys: RsaKeyPair, eku: string): CreateCertificateOptions => ({
+    subject,
+    publicKey: keys.publicKey,
+    privateKey: keys.privateKey,
+    serial: serialFrom(options.random),
+    notBefore,
+    notAfter,
+    ekus: [eku],
+    // Key usage as the public tools set it (digitalSignature + dataEncipherment), plus keyEncipherment,
+    // which the encryption certificate needs for CMS key transport.
+    keyUsage: { digitalSignature: true, keyEncipherment: true, dataEncipherment: true },
+  });
+  return [make(options.signingKeys, SMS_SIGNING_EKU), make(options.encryptionKeys, SMS_ENCRYPTION_EKU)];
 }

@@ -4,7 +4,7 @@
  * the CCM signature (reversed, upper hex) over UTF-16LE(ClientToken) + 00 00, as real clients sign policy downloads.
  */
 import type { KeyObject } from 'node:crypto';
-import { signCcm, verifyCcm } from '../crypto/ccm-signature.js';
+import { signCcm, signCcmAsync, verifyCcm } from '../crypto/ccm-signature.js';
 import { CcmsimError } from '../errors.js';
 import { smsGuid, type SmsGuid } from '../ids.js';
 import { formatCcmTime, parseCcmTime } from './msg-header.js';
@@ -34,10 +34,30 @@ function signedBytes(text: string): Buffer {
   return Buffer.concat([Buffer.from(text, 'utf16le'), Buffer.from([0, 0])]);
 }
 
-export function buildClientAuthHeaders(options: { token?: string; smsId: string; signingKey: KeyObject; now: Date | number }): ClientAuthHeaders {
-  const id = smsGuid(options.smsId);
-  const clientToken = `${id};${formatCcmTime(new Date(options.now))};2`;
-  const headers: ClientAuthHeaders = { ClientToken: clientToken, ClientTokenSignature: signCcm(options.signingKey, signedBytes(clientToken)) };
+export interface ClientAuthOptions {
+  token?: string;
+  smsId: string;
+  signingKey: KeyObject;
+  now: Date | number;
+}
+
+export function buildClientAuthHeaders(options: ClientAuthOptions): ClientAuthHeaders {
+  const clientToken = clientTokenText(options);
+  return clientAuthHeaders(options, clientToken, signCcm(options.signingKey, signedBytes(clientToken)));
+}
+
+/** The same headers, signed off the main thread (the agent's form). */
+export async function buildClientAuthHeadersAsync(options: ClientAuthOptions): Promise<ClientAuthHeaders> {
+  const clientToken = clientTokenText(options);
+  return clientAuthHeaders(options, clientToken, await signCcmAsync(options.signingKey, signedBytes(clientToken)));
+}
+
+function clientTokenText(options: ClientAuthOptions): string {
+  return `${smsGuid(options.smsId)};${formatCcmTime(new Date(options.now))};2`;
+}
+
+function clientAuthHeaders(options: ClientAuthOptions, clientToken: string, signatureHex: string): ClientAuthHeaders {
+  const headers: ClientAuthHeaders = { ClientToken: clientToken, ClientTokenSignature: signatureHex };
   if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
   return headers;
 }

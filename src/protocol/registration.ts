@@ -5,7 +5,7 @@
  * re-serialised, so whitespace and attribute order are whatever the sender signed.
  */
 import type { KeyObject } from 'node:crypto';
-import { signCcm, utf16le, verifyCcm } from '../crypto/ccm-signature.js';
+import { signCcm, signCcmAsync, utf16le, verifyCcm } from '../crypto/ccm-signature.js';
 import { formatCcmTime } from './msg-header.js';
 import { attr, child, escapeXml, malformed, parseXml, rootElement, text, type XmlNode } from './xml-util.js';
 
@@ -77,16 +77,26 @@ function agentInformation(identity: string | undefined, version: string | undefi
   return `<AgentInformation AgentIdentity="${escapeXml(identity ?? DEFAULT_AGENT_IDENTITY)}" AgentVersion="${escapeXml(version ?? DEFAULT_AGENT_VERSION)}" AgentType="0" />`;
 }
 
-function wrap(dataXml: string, signingKey: KeyObject, signatureSmsId?: string): string {
-  const signature = signCcm(signingKey, utf16le(dataXml));
+function wrap(dataXml: string, signature: string, signatureSmsId?: string): string {
   const sigOpen = signatureSmsId === undefined ? '<Signature>' : `<Signature SMSID="${escapeXml(signatureSmsId)}">`;
   return `<ClientRegistrationRequest>${dataXml}${sigOpen}<SignatureValue>${signature}</SignatureValue></Signature></ClientRegistrationRequest>`;
 }
 
 export function buildRegistrationRequest(options: BuildRegistrationRequestOptions): string {
+  const dataXml = registrationData(options);
+  return wrap(dataXml, signCcm(options.signingKey, utf16le(dataXml)));
+}
+
+/** The same request, signed off the main thread (the agent's form). */
+export async function buildRegistrationRequestAsync(options: BuildRegistrationRequestOptions): Promise<string> {
+  const dataXml = registrationData(options);
+  return wrap(dataXml, await signCcmAsync(options.signingKey, utf16le(dataXml)));
+}
+
+function registrationData(options: BuildRegistrationRequestOptions): string {
   const e = escapeXml;
   const property = (name: string, value: string | number): string => `<Property Name="${e(name)}" Value="${e(String(value))}" />`;
-  const dataXml =
+  return (
     `<Data HashAlgorithm="${REGISTRATION_HASH_ALGORITHM}" SMSID="${e(options.smsId)}" RequestType="Registration" TimeStamp="${e(timeText(options.timeStamp))}">` +
     agentInformation(options.agentIdentity, options.agentVersion) +
     `<Certificates><Encryption Encoding="HexBinary" KeyType="1">${hex(options.encryptionCertDer)}</Encryption>` +
@@ -97,17 +107,28 @@ export function buildRegistrationRequest(options: BuildRegistrationRequestOption
     property('Locale ID', options.localeId) +
     property('InternetFlag', options.internetFlag) +
     (options.hardwareId !== undefined ? property('HardwareID1', options.hardwareId) : '') +
-    `</DiscoveryProperties></Data>`;
-  return wrap(dataXml, options.signingKey);
+    `</DiscoveryProperties></Data>`
+  );
 }
 
 export function buildConfirmationRequest(options: BuildConfirmationRequestOptions): string {
+  const dataXml = confirmationData(options);
+  return wrap(dataXml, signCcm(options.signingKey, utf16le(dataXml)), options.smsId);
+}
+
+/** The same request, signed off the main thread (the agent's form). */
+export async function buildConfirmationRequestAsync(options: BuildConfirmationRequestOptions): Promise<string> {
+  const dataXml = confirmationData(options);
+  return wrap(dataXml, await signCcmAsync(options.signingKey, utf16le(dataXml)), options.smsId);
+}
+
+function confirmationData(options: BuildConfirmationRequestOptions): string {
   const e = escapeXml;
-  const dataXml =
+  return (
     `<Data HashAlgorithm="${REGISTRATION_HASH_ALGORITHM}" SMSID="${e(options.smsId)}" RequestType="Confirmation" TimeStamp="${e(timeText(options.timeStamp))}">` +
     agentInformation(options.agentIdentity, options.agentVersion) +
-    `</Data>`;
-  return wrap(dataXml, options.signingKey, options.smsId);
+    `</Data>`
+  );
 }
 
 /** The first `<Data …>…</Data>` (or `<Data …/>`) of the document, byte for byte. */

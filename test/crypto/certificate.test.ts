@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createCertificate, parseCertificate, pemToDer, sha1Thumbprint } from '../../src/crypto/certificate.js';
 import {
   createClientCertificates,
+  createClientCertificatesAsync,
   SMS_ENCRYPTION_EKU,
   SMS_SIGNING_EKU,
 } from '../../src/crypto/client-certificates.js';
@@ -169,6 +170,20 @@ describe('client certificates', () => {
 
   it('are the same bytes for the same seed, keys and time', () => {
     expect(make().signing.der.equals(make().signing.der)).toBe(true);
+  });
+
+  it('come out the same when signed off the main thread (the agent’s form)', async () => {
+    const sync = make();
+    const off = await createClientCertificatesAsync({
+      computerName: 'PC-0042',
+      signingKeys: testKeyPair(3),
+      encryptionKeys: testKeyPair(4),
+      now: NOW,
+      random: new Random('client-certs'),
+    });
+    expect(off.signing.der.equals(sync.signing.der)).toBe(true);
+    expect(off.encryption.der.equals(sync.encryption.der)).toBe(true);
+    expect(off.signing.thumbprint).toBe(sync.signing.thumbprint);
   });
 });
 

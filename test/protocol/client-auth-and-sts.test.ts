@@ -3,6 +3,7 @@ import { sign } from 'node:crypto';
 import {
   bearerOf,
   buildClientAuthHeaders,
+  buildClientAuthHeadersAsync,
   parseClientAuthHeaders,
   verifyClientAuth,
   verifyClientAuthSignature,
@@ -96,5 +97,16 @@ describe('CCM_STS bodies (docs/protocol.md "Ours" 4)', () => {
     expect(() => parseStsResponse(xml)).toThrow(expect.objectContaining({ code: 'CCMSIM_TOKEN_BLOCKED', message: 'the bulk registration token is blocked <here>' }));
     expect(() => parseStsResponse('<CcmTokenResponse Status="7"/>')).toThrow(expect.objectContaining({ code: 'CCMSIM_PROTOCOL_MALFORMED' }));
     expect(() => parseStsResponse('<CcmTokenResponse Status="0"><Token>t</Token><TokenId>i</TokenId></CcmTokenResponse>')).toThrow(/ExpiresAt/);
+  });
+});
+
+describe('client-auth headers signed off the main thread (the agent’s form)', () => {
+  it('are the same headers as the synchronous builder gives, and verify', async () => {
+    const options = { token: 'a.b.c', smsId: SMS_ID, signingKey: mine.privateKey, now: NOW };
+    const h = await buildClientAuthHeadersAsync(options);
+    expect(h).toEqual(buildClientAuthHeaders(options));
+    const parsed = parseClientAuthHeaders(asReceived(h))!;
+    expect(verifyClientAuthSignature(parsed, mine.publicKey)).toBe(true);
+    expect(verifyClientAuthSignature(parsed, other.publicKey)).toBe(false);
   });
 });

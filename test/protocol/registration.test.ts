@@ -2,7 +2,9 @@ import { describe, it, expect } from 'vitest';
 import { sign } from 'node:crypto';
 import {
   buildConfirmationRequest,
+  buildConfirmationRequestAsync,
   buildRegistrationRequest,
+  buildRegistrationRequestAsync,
   buildRegistrationResponse,
   parseRegistrationRequest,
   parseRegistrationResponse,
@@ -141,5 +143,26 @@ describe('registration response (protocol.md §1.7)', () => {
   it('refuses a response with a missing or unknown Status', () => {
     expect(() => parseRegistrationResponse('<ClientRegistrationResponse ResponseType="Registration"/>')).toThrow(expect.objectContaining({ code: 'CCMSIM_PROTOCOL_MALFORMED' }));
     expect(() => parseRegistrationResponse('<ClientRegistrationResponse ResponseType="Registration" Status="9"/>')).toThrow(/Status/);
+  });
+});
+
+describe('registration requests signed off the main thread (the agent’s form)', () => {
+  it('are the same text as the synchronous builders give', async () => {
+    const options = {
+      smsId: SMS_ID,
+      timeStamp: NOW,
+      netbiosName: 'PC-0042',
+      fqName: 'pc-0042.contoso.com',
+      localeId: 2057,
+      internetFlag: 1,
+      signingCertDer: certs.signing.der,
+      encryptionCertDer: certs.encryption.der,
+      signingKey: signingKeys.privateKey,
+    };
+    expect(await buildRegistrationRequestAsync(options)).toBe(buildRegistrationRequest(options));
+    const confirmation = { smsId: SMS_ID, timeStamp: NOW, signingKey: signingKeys.privateKey };
+    const xml = await buildConfirmationRequestAsync(confirmation);
+    expect(xml).toBe(buildConfirmationRequest(confirmation));
+    expect(verifyRegistrationSignature(parseRegistrationRequest(xml), signingKeys.publicKey)).toBe(true);
   });
 });
