@@ -4,6 +4,7 @@
  * pool, so an agent's signatures use the second core instead of the main thread (a fleet's agents all share it).
  */
 import { sign, verify, type KeyObject } from 'node:crypto';
+import { signSha256Async } from './async-sign.js';
 
 export function signCcm(privateKey: KeyObject, data: Buffer): string {
   return ccmHex(sign('sha256', data, privateKey));
@@ -12,13 +13,6 @@ export function signCcm(privateKey: KeyObject, data: Buffer): string {
 /** The same signature as signCcm, computed off the main thread. */
 export function signCcmAsync(privateKey: KeyObject, data: Buffer): Promise<string> {
   return signSha256Async(privateKey, data).then(ccmHex);
-}
-
-/** RSA PKCS#1 v1.5 over SHA-256 on the thread pool (node:crypto's callback form). */
-export function signSha256Async(privateKey: KeyObject, data: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    sign('sha256', data, privateKey, (err, signature) => (err ? reject(err) : resolve(signature)));
-  });
 }
 
 function ccmHex(signature: Buffer): string {

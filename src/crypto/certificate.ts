@@ -7,7 +7,7 @@ import { createHash, createPublicKey, sign, X509Certificate, type KeyObject } fr
 import forge from 'node-forge';
 import { CcmsimError } from '../errors.js';
 import type { Thumbprint } from '../ids.js';
-import { signSha256Async } from './ccm-signature.js';
+import { signSha256Async } from './async-sign.js';
 
 const { asn1, pki } = forge;
 

@@ -3,11 +3,12 @@
  * (protocol.md §4.2), the client token's claims (ours, docs/protocol.md "Ours" 3), RS256 signing and the signature
  * check, the `x5t` header value, and a strict unverified decoder that refuses anything that is not a JWT
  * (CCMSIM_TOKEN_MALFORMED). Claims, times and which key belong to the site.
- * RS256 is done with node:crypto directly rather than jose: jose goes through WebCrypto, a thread-pool job per
- * signature, which cost a fleet's site thread more than the RSA work itself; the tests check both directions
- * against jose (tokens signed here verify with jose, tokens jose signs verify here).
+ * RS256 is done with node:crypto directly rather than jose (whose WebCrypto path cost a fleet's site thread more
+ * than the RSA work itself): signing on the thread pool, verifying inline (a verification is a fraction of a
+ * signature). The tests check both directions against jose (tokens signed here verify with jose, and back).
  */
-import { sign, verify, type KeyObject } from 'node:crypto';
+import { verify, type KeyObject } from 'node:crypto';
+import { signSha256Async } from '../crypto/async-sign.js';
 import { CcmsimError } from '../errors.js';
 import type { Thumbprint } from '../ids.js';
 
@@ -79,7 +80,7 @@ export async function signJwt(header: { x5t: string; typ?: 'JWT'; alg?: 'RS256' 
   const p = Buffer.from(JSON.stringify(claims)).toString('base64url');
   const signingInput = `${h}.${p}`;
   // RSASSA-PKCS1-v1_5 with SHA-256 (node's default padding for RSA keys): deterministic, as jose's was.
-  return `${signingInput}.${sign('sha256', Buffer.from(signingInput), privateKey).toString('base64url')}`;
+  return `${signingInput}.${(await signSha256Async(privateKey, Buffer.from(signingInput))).toString('base64url')}`;
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
