@@ -233,3 +233,52 @@ describe('pemToDer', () => {
     );
   });
 });
+
+describe('createCertificate answers what parsing its certificate would', () => {
+  const strip = (c: ReturnType<typeof parseCertificate>) => {
+    const { publicKey, ...rest } = c;
+    return { ...rest, publicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('hex') };
+  };
+
+  it('for serials of every shape, sub-second dates, dates past 2049, a CA and a certificate it issues', () => {
+    const random = new Random('serials');
+    const keys = testKeyPair(5);
+    const root = createCertificate({
+      subject: [{ name: 'commonName', value: 'SMS Issuing' }],
+      publicKey: keys.publicKey,
+      privateKey: keys.privateKey,
+      serial: '01',
+      notBefore: new Date('2026-01-01T00:00:00.789Z'),
+      notAfter: new Date('2126-01-01T00:00:00.001Z'),
+      isCa: true,
+    });
+    expect(strip(root)).toEqual(strip(parseCertificate(root.der)));
+    const serials = ['00', '7f', '80', '0080', '000a', 'ff00ff', ...Array.from({ length: 40 }, () => random.bytes(1 + random.int(0, 19)).toString('hex'))];
+    for (const serial of serials) {
+      const cert = createCertificate({
+        subject: [{ name: 'CN', value: 'PC-0042.contoso_lab' }, { name: 'CN', value: 'SMS' }],
+        issuer: { certificate: root, privateKey: keys.privateKey },
+        publicKey: testKeyPair(6).publicKey,
+        privateKey: testKeyPair(6).privateKey,
+        serial,
+        notBefore: new Date('2026-11-28T04:05:06.999Z'),
+        notAfter: new Date('2051-11-29T04:05:06.500Z'),
+        ekus: ['serverAuth', '1.3.6.1.4.1.311.101'],
+        dnsNames: ['CONTOSO.CLOUDAPP.NET', 'contoso.cloudapp.net', 'CONTOSO.CLOUDAPP.NET', 'localhost'],
+      });
+      expect(strip(cert), `serial ${serial}`).toEqual(strip(parseCertificate(cert.der)));
+    }
+  });
+
+  it('for subjects that need escaping or other attribute types (read back by parsing)', () => {
+    const keys = testKeyPair(7);
+    for (const subject of [
+      [{ name: 'CN', value: 'Contoso, Ltd' }],
+      [{ name: 'CN', value: 'with space' }],
+      [{ name: 'O', value: 'Contoso' }, { name: 'CN', value: 'MP01' }],
+    ]) {
+      const cert = createCertificate({ subject, publicKey: keys.publicKey, privateKey: keys.privateKey, serial: '0b', notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+      expect(strip(cert)).toEqual(strip(parseCertificate(cert.der)));
+    }
+  });
+});
