@@ -217,17 +217,8 @@ describe('createCertificate with a reused key (per-key caches)', () => {
 
 describe('pemToDer', () => {
   it('gives the DER of a PEM certificate without parsing it, and refuses text that holds none', () => {
-    const keys = testKeyPair(3);
-    const cert = createCertificate({
-      subject: [{ name: 'CN', value: 'PEM' }],
-      publicKey: keys.publicKey,
-      privateKey: keys.privateKey,
-      serial: '0c',
-      notBefore: NOT_BEFORE,
-      notAfter: NOT_AFTER,
-      ekus: ['clientAuth'],
-    });
-    expect(pemToDer(cert.pem).equals(cert.der)).toBe(true);
+    const { cmg } = sitePki();
+    expect(pemToDer(cmg.pem).equals(cmg.der)).toBe(true);
     expect(() => pemToDer('-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n', 'SMS\\X.cer')).toThrow(
       expect.objectContaining({ code: 'CCMSIM_FILE_UNREADABLE', message: 'SMS\\X.cer is not a PEM certificate' }),
     );

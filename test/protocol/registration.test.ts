@@ -20,19 +20,20 @@ const SMS_ID = 'GUID:3358674C-7C33-44F2-8496-1A5D3116F7ED';
 const signingKeys = testKeyPair(8);
 const certs = createClientCertificates({ computerName: 'PC-0042', signingKeys, encryptionKeys: testKeyPair(9), now: NOW, random: new Random('reg') });
 
+const REGISTRATION_OPTIONS: Parameters<typeof buildRegistrationRequest>[0] = {
+  smsId: SMS_ID,
+  timeStamp: NOW,
+  netbiosName: 'PC-0042',
+  fqName: 'pc-0042.contoso.com',
+  localeId: 2057,
+  internetFlag: 1,
+  signingCertDer: certs.signing.der,
+  encryptionCertDer: certs.encryption.der,
+  signingKey: signingKeys.privateKey,
+};
+
 function registration(extra: Partial<Parameters<typeof buildRegistrationRequest>[0]> = {}): string {
-  return buildRegistrationRequest({
-    smsId: SMS_ID,
-    timeStamp: NOW,
-    netbiosName: 'PC-0042',
-    fqName: 'pc-0042.contoso.com',
-    localeId: 2057,
-    internetFlag: 1,
-    signingCertDer: certs.signing.der,
-    encryptionCertDer: certs.encryption.der,
-    signingKey: signingKeys.privateKey,
-    ...extra,
-  });
+  return buildRegistrationRequest({ ...REGISTRATION_OPTIONS, ...extra });
 }
 
 describe('registration request (protocol.md §1.5–1.6)', () => {
@@ -148,18 +149,7 @@ describe('registration response (protocol.md §1.7)', () => {
 
 describe('registration requests signed off the main thread (the agent’s form)', () => {
   it('are the same text as the synchronous builders give', async () => {
-    const options = {
-      smsId: SMS_ID,
-      timeStamp: NOW,
-      netbiosName: 'PC-0042',
-      fqName: 'pc-0042.contoso.com',
-      localeId: 2057,
-      internetFlag: 1,
-      signingCertDer: certs.signing.der,
-      encryptionCertDer: certs.encryption.der,
-      signingKey: signingKeys.privateKey,
-    };
-    expect(await buildRegistrationRequestAsync(options)).toBe(buildRegistrationRequest(options));
+    expect(await buildRegistrationRequestAsync(REGISTRATION_OPTIONS)).toBe(registration());
     const confirmation = { smsId: SMS_ID, timeStamp: NOW, signingKey: signingKeys.privateKey };
     const xml = await buildConfirmationRequestAsync(confirmation);
     expect(xml).toBe(buildConfirmationRequest(confirmation));
