@@ -49,6 +49,12 @@ export function openClientLogs(options: ClientLogsOptions): ClientLogs {
     ClientIDManagerStartup: paths.clientIdLog,
     ClientLocation: paths.clientLocationLog,
   };
+  // Relative names worked out once: a fleet writes a few dozen lines per install through the shared set.
+  const rels: Record<ClientLogName, string> = {
+    ccmsetup: relative(root, files.ccmsetup),
+    ClientIDManagerStartup: relative(root, files.ClientIDManagerStartup),
+    ClientLocation: relative(root, files.ClientLocation),
+  };
   const written = new Set<string>();
   const s = options.settings ?? {};
   let last = Number.NEGATIVE_INFINITY;
@@ -61,7 +67,7 @@ export function openClientLogs(options: ClientLogsOptions): ClientLogs {
   return {
     write(line, thread) {
       const abs = files[line.log];
-      const rel = relative(root, abs);
+      const rel = rels[line.log];
       const ccmLog = line.log !== 'ccmsetup';
       const log = set.get(rel, {
         format: 'cmtrace',
