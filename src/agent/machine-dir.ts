@@ -89,7 +89,8 @@ export async function writeFileAtomic(path: string, data: string | Buffer, optio
   }
 }
 
-function unlinkQuietly(path: string): void {
+/** Removes a file if it is there; a file already gone is not an error. */
+export function unlinkQuietly(path: string): void {
   try {
     unlinkSync(path);
   } catch {

@@ -3,7 +3,8 @@
  * ("setup already running"): a lock file created exclusively, holding the owner's PID. A lock whose PID is no longer
  * alive is stale (the owner crashed) and is taken over. Synchronous file calls, as in machine-dir.ts.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { unlinkQuietly } from './machine-dir.js';
 import { dirname } from 'node:path';
 import { CcmsimError } from '../errors.js';
 
@@ -79,12 +80,4 @@ export async function acquireMachineLock(path: string, pid: number = process.pid
     }
   }
   throw new CcmsimError('CCMSIM_SETUP_RUNNING', `could not take the machine lock ${path}`, { details: { lockFile: path } });
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone
-  }
 }
