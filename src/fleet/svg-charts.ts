@@ -77,14 +77,23 @@ function point(series: string, x: number, label: string, value: number): string 
   return `data-series="${escapeXml(series)}" data-x="${x}" data-label="${escapeXml(label)}" data-value="${value}"`;
 }
 
-/** Vertical bars, series side by side at each x. */
-export function barChart(input: ChartInput): string {
+/** Size, scale and plot area shared by the bar and line charts. */
+function plotArea(input: ChartInput): { w: number; h: number; max: number; n: number; plotW: number; plotH: number } {
   const w = input.width ?? 880;
   const h = input.height ?? 260;
-  const max = niceMax(Math.max(0, ...input.series.flatMap((s) => s.values)));
-  const n = Math.max(1, input.labels.length);
-  const plotW = w - PAD.left - PAD.right;
-  const plotH = h - PAD.top - PAD.bottom;
+  return {
+    w,
+    h,
+    max: niceMax(Math.max(0, ...input.series.flatMap((s) => s.values))),
+    n: Math.max(1, input.labels.length),
+    plotW: w - PAD.left - PAD.right,
+    plotH: h - PAD.top - PAD.bottom,
+  };
+}
+
+/** Vertical bars, series side by side at each x. */
+export function barChart(input: ChartInput): string {
+  const { w, h, max, n, plotW, plotH } = plotArea(input);
   const slot = plotW / n;
   const barW = Math.max(0.5, (slot * 0.8) / input.series.length);
   const body: string[] = [];
@@ -102,12 +111,7 @@ export function barChart(input: ChartInput): string {
 
 /** Lines with a marker per point. */
 export function lineChart(input: ChartInput): string {
-  const w = input.width ?? 880;
-  const h = input.height ?? 260;
-  const max = niceMax(Math.max(0, ...input.series.flatMap((s) => s.values)));
-  const n = Math.max(1, input.labels.length);
-  const plotW = w - PAD.left - PAD.right;
-  const plotH = h - PAD.top - PAD.bottom;
+  const { w, h, max, n, plotW, plotH } = plotArea(input);
   const body: string[] = [];
   for (const s of input.series) {
     const xy = s.values.map((v, i) => [PAD.left + ((i + 0.5) * plotW) / n, PAD.top + plotH - (v / max) * plotH] as const);
