@@ -23,7 +23,7 @@ import type { LogScope, ServerLogs } from './server-logs.js';
 import { contentFiles, buildManifest, MANIFEST_URL_PATH } from './content.js';
 import { mpKeyInformationXml, mpListXml, siteDescription, siteSignCertHex, type SiteServerAddresses } from './mp-info.js';
 import { confirmRegistration, getClient, registerClient, type ClientRecord, type RegisterClientInput } from './registrations.js';
-import { parsedCertificate } from './parsed-certificates.js';
+import { certificatePublicKey, parsedCertificate } from './parsed-certificates.js';
 import { authenticateTokenRequest, describeRefusal, presentedTokenSecrets, type RequestAuth } from './request-auth.js';
 import { handleStsRequest } from './sts-endpoint.js';
 
@@ -172,7 +172,7 @@ export function createMpEndpoints(options: MpEndpointsOptions): MpEndpoints {
         reg('MP Reg: Processing completed. Completion state = 0');
         return reply(msg, { responseType: 'Confirmation', status: 2, smsId, approvalStatus: undefined });
       }
-      if (!verifyRegistrationSignature(request, parsedCertificate(known.signingCertDer).publicKey)) {
+      if (!verifyRegistrationSignature(request, certificatePublicKey(known.signingCertDer))) {
         return fail(new CcmsimError('CCMSIM_SIGNATURE_INVALID', `the Confirmation signature does not verify with the certificate ${smsId} registered`, { httpStatus: 403 }), [
           `Signature verification failed for Confirmation request from Client '${smsId}' with certificate [Thumbprint ${known.signingThumbprint}].`,
         ]);

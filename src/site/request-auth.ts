@@ -14,7 +14,7 @@ import type { HttpRequest } from './http/http-types.js';
 import { validateBulkToken, type ValidBulkToken } from './bulk-tokens.js';
 import { authenticateClientToken, type AuthenticatedClient } from './client-tokens.js';
 import { getClient, type ClientRecord } from './registrations.js';
-import { parsedCertificate } from './parsed-certificates.js';
+import { certificatePublicKey } from './parsed-certificates.js';
 import { tokenSecrets, type LogScope, type ServerLogs } from './server-logs.js';
 
 
@@ -103,7 +103,7 @@ export function verifySignedCaller(site: Site, req: HttpRequest, logs: ServerLog
     );
     throw new CcmsimError('CCMSIM_SIGNATURE_INVALID', `the ClientToken timestamp is more than 15 minutes from the site's clock`, { httpStatus: 403 });
   }
-  const publicKey = parsedCertificate(client.signingCertDer).publicKey;
+  const publicKey = certificatePublicKey(client.signingCertDer);
   if (!verifyClientAuthSignature(parsed, publicKey)) {
     logs.write(
       'ClientAuth',

@@ -5,7 +5,7 @@
  */
 import { CcmsimError } from '../errors.js';
 import { siteCode, type SiteCode } from '../ids.js';
-import { bool, statement, type SiteDb, writeTransaction } from './store.js';
+import { bool, keptRead, statement, tableChanged, type SiteDb, writeTransaction } from './store.js';
 
 export interface SiteConfig {
   siteCode: SiteCode;
@@ -84,12 +84,9 @@ export function hasConfig(db: SiteDb): boolean {
   return statement(db, 'SELECT 1 FROM site_config WHERE id = 1').get() !== undefined;
 }
 
-/** The configuration as last read on a connection, and the `data_version` it was read at. */
-const cachedConfigs = new WeakMap<SiteDb, { dataVersion: number; config: SiteConfig }>();
-
 /** Inserts the configuration row of a new site (call inside the init transaction). */
 export function insertConfig(db: SiteDb, init: Required<SiteInitOptions>, tenantId: string, nowMs: number): void {
-  cachedConfigs.delete(db);
+  tableChanged(db, 'site_config');
   db.prepare(
     `INSERT INTO site_config (id, site_code, tenant_id, server_mode, intranet_tokens, cmg_enabled, cmg_host, cmg_id, mp_host,
        corrupt_manifest, created_ms, updated_ms)
@@ -97,20 +94,10 @@ export function insertConfig(db: SiteDb, init: Required<SiteInitOptions>, tenant
   ).run(init.siteCode, tenantId.toUpperCase(), init.cmgHost, init.cmgId, init.mpHost, nowMs, nowMs);
 }
 
-/**
- * Reads the configuration. `PRAGMA data_version` changes when another connection (another process) commits, so the row
- * is read again only then; inside a transaction it is always read, so an uncommitted change is never kept.
- */
+/** Reads the configuration (kept between changes: see `keptRead`). */
 export function readConfig(db: SiteDb): SiteConfig {
-  if (db.inTransaction) return readConfigRow(db);
-  const dataVersion = statement(db, 'PRAGMA data_version').pluck().get() as number;
-  let cached = cachedConfigs.get(db);
-  if (cached === undefined || cached.dataVersion !== dataVersion) {
-    cached = { dataVersion, config: readConfigRow(db) };
-    cachedConfigs.set(db, cached);
-  }
   // A copy, as every read used to return a fresh object.
-  return { ...cached.config };
+  return { ...keptRead(db, 'site_config', () => readConfigRow(db)) };
 }
 
 function readConfigRow(db: SiteDb): SiteConfig {
@@ -132,8 +119,7 @@ function readConfigRow(db: SiteDb): SiteConfig {
 }
 
 export function updateConfig(db: SiteDb, patch: SiteConfigPatch, nowMs: number): SiteConfig {
-  // This connection's own commit does not change its data_version: drop what it kept.
-  cachedConfigs.delete(db);
+  tableChanged(db, 'site_config');
   return writeTransaction(db, () => {
     const sets: string[] = [];
     const values: unknown[] = [];

@@ -16,7 +16,7 @@ import type { KeyProvider } from '../crypto/key-provider.js';
 import { createCertificate, parseCertificate, type Certificate } from '../crypto/certificate.js';
 import { x5tOf } from '../protocol/tokens.js';
 import { writeFileAtomic, type SitePaths } from './site-dir.js';
-import { type SiteDb, statement, writeTransaction } from './store.js';
+import { keptRead, type SiteDb, statement, tableChanged, writeTransaction } from './store.js';
 
 export type CertificateRole = 'issuing-root' | 'token-signing' | 'cmg-server';
 
@@ -144,6 +144,7 @@ function keyFileName(role: CertificateRole, tp: Thumbprint): string {
 export function storeCertificate(db: SiteDb, paths: SitePaths, cert: NewCertificate, nowMs: number): SiteCertificate {
   const tp = toThumbprint(cert.certificate.thumbprint);
   const keyFile = keyFileName(cert.role, tp);
+  tableChanged(db, 'certificates');
   writeFileAtomic(join(paths.pki, keyFile), cert.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
   statement(
     db,
@@ -154,23 +155,31 @@ export function storeCertificate(db: SiteDb, paths: SitePaths, cert: NewCertific
   return activeCertificate(db, cert.role);
 }
 
+/** Every certificate the site has made, newest first, with the token-signing ones by `x5t` (kept: see `keptRead`). */
+function storedCertificates(db: SiteDb): { all: readonly SiteCertificate[]; tokenSigningByX5t: ReadonlyMap<string, SiteCertificate> } {
+  return keptRead(db, 'certificates', () => {
+    const rows = statement(db, 'SELECT * FROM certificates ORDER BY created_ms DESC, rowid DESC').all() as CertRow[];
+    const all = rows.map(fromRow);
+    const tokenSigningByX5t = new Map(all.filter((c) => c.role === 'token-signing').map((c) => [x5tOf(c.thumbprint), c]));
+    return { all, tokenSigningByX5t };
+  });
+}
+
 export function activeCertificate(db: SiteDb, role: CertificateRole): SiteCertificate {
-  const row = statement(db, `SELECT * FROM certificates WHERE role = ? AND status = 'active'`).get(role) as CertRow | undefined;
-  if (!row) throw new CcmsimError('CCMSIM_SITE_STATE', `the site has no active ${role} certificate`);
-  return fromRow(row);
+  const cert = storedCertificates(db).all.find((c) => c.role === role && c.status === 'active');
+  if (!cert) throw new CcmsimError('CCMSIM_SITE_STATE', `the site has no active ${role} certificate`);
+  return { ...cert };
 }
 
 /** Every certificate the site has made, newest first (the console's Certificates node lists them all). */
 export function listCertificates(db: SiteDb): SiteCertificate[] {
-  const rows = statement(db, 'SELECT * FROM certificates ORDER BY created_ms DESC, rowid DESC').all() as CertRow[];
-  return rows.map(fromRow);
+  return storedCertificates(db).all.map((c) => ({ ...c }));
 }
 
 /** The token-signing certificate (active or retired) whose `x5t` is `x5t`. */
 export function tokenSigningCertificateByX5t(db: SiteDb, x5t: string): SiteCertificate | undefined {
-  const rows = statement(db, `SELECT * FROM certificates WHERE role = 'token-signing'`).all() as CertRow[];
-  const row = rows.find((r) => x5tOf(r.thumbprint as Thumbprint) === x5t);
-  return row ? fromRow(row) : undefined;
+  const cert = storedCertificates(db).tokenSigningByX5t.get(x5t);
+  return cert ? { ...cert } : undefined;
 }
 
 export function certificateByThumbprint(db: SiteDb, tp: string): SiteCertificate | undefined {
@@ -226,6 +235,7 @@ export async function rotateTokenSigning(options: {
     random: options.random,
     root: { certificate: rootCertificate, privateKey: privateKeyOf(options.paths, root) },
   });
+  tableChanged(options.db, 'certificates');
   return writeTransaction(options.db, () => {
     const old = activeCertificate(options.db, 'token-signing');
     statement(options.db, `UPDATE certificates SET status = 'retired', retired_ms = ? WHERE thumbprint = ?`).run(options.nowMs, old.thumbprint);

@@ -1,7 +1,7 @@
 /**
  * Owns the site's SQLite connection: opening `site.db` with WAL, foreign keys and a busy timeout, running the
- * migrations, turning SQLite failures into one-line `CCMSIM_SITE_STATE` errors, and the per-connection cache of
- * prepared statements.
+ * migrations, turning SQLite failures into one-line `CCMSIM_SITE_STATE` errors, the per-connection cache of
+ * prepared statements, and the per-connection cache of what is read from rarely changed tables (`keptRead`).
  */
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
@@ -60,6 +60,48 @@ export function statement(db: SiteDb, sql: string): Database.Statement {
     byText.set(sql, stmt);
   }
   return stmt;
+}
+
+interface Kept {
+  dataVersion: number;
+  generation: number;
+  value: unknown;
+}
+
+/** Per connection: what `keptRead` keeps, and how often this connection changed each kept table (`tableChanged`). */
+const kept = new WeakMap<SiteDb, { values: Map<string, Kept>; generations: Map<string, number> }>();
+
+function keptOf(db: SiteDb): { values: Map<string, Kept>; generations: Map<string, number> } {
+  let k = kept.get(db);
+  if (k === undefined) {
+    k = { values: new Map(), generations: new Map() };
+    kept.set(db, k);
+  }
+  return k;
+}
+
+/**
+ * `read()`, kept until the table `table` may have changed: `PRAGMA data_version` moves when another connection (another
+ * process: `ccmsim site …` beside a running site) commits, and `tableChanged` marks this connection's own writes, which
+ * do not move it. Inside a transaction it always reads (and keeps nothing), so an uncommitted change is never kept.
+ * For the site's configuration and certificates: read on every request, changed a handful of times in a site's life.
+ */
+export function keptRead<T>(db: SiteDb, table: string, read: () => T): T {
+  if (db.inTransaction) return read();
+  const k = keptOf(db);
+  const dataVersion = statement(db, 'PRAGMA data_version').pluck().get() as number;
+  const generation = k.generations.get(table) ?? 0;
+  const entry = k.values.get(table);
+  if (entry !== undefined && entry.dataVersion === dataVersion && entry.generation === generation) return entry.value as T;
+  const value = read();
+  k.values.set(table, { dataVersion, generation, value });
+  return value;
+}
+
+/** Marks `table` changed by this connection (call before or inside the writing transaction; a rollback only costs a read). */
+export function tableChanged(db: SiteDb, table: string): void {
+  const k = keptOf(db);
+  k.generations.set(table, (k.generations.get(table) ?? 0) + 1);
 }
 
 /** Wraps a SQLite failure (busy, corrupt, read-only) as a one-line CCMSIM_SITE_STATE error; passes ours through. */
