@@ -191,7 +191,8 @@ function certificateToBeSigned(options: CreateCertificateOptions): { der: Buffer
   if (options.dnsNames && options.dnsNames.length > 0) {
     extensions.push({ name: 'subjectAltName', altNames: [...new Set(options.dnsNames)].map((value) => ({ type: 2, value })) });
   }
-  extensions.push({ name: 'subjectKeyIdentifier' });
+  // Given, not left to forge: forge would convert the public key again to compute the same SHA-1 (RFC 5280 method 1).
+  extensions.push({ name: 'subjectKeyIdentifier', value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, keyIdentifier(options.publicKey).toString('binary')) });
   extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: keyIdentifier(issuerPublic).toString('binary') });
   cert.setExtensions(extensions);
 

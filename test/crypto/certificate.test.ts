@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import forge from 'node-forge';
 import { createServer, connect } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { createCertificate, parseCertificate, pemToDer, sha1Thumbprint } from '../../src/crypto/certificate.js';
@@ -83,6 +84,19 @@ describe('site certificates (forge builds, node:crypto signs)', () => {
     expect(new X509Certificate(cmg.der).checkHost('contoso.cloudapp.net')).toBe('CONTOSO.CLOUDAPP.NET');
     expect(cmg.notBefore.toISOString()).toBe(NOT_BEFORE.toISOString());
     expect(cmg.notAfter.toISOString()).toBe(NOT_AFTER.toISOString());
+  });
+
+  it("carries a subject key identifier of SHA-1 over the RSAPublicKey, which the issued certificates' authority key identifier repeats", () => {
+    const { root, rootKeys, tokenSigning } = sitePki();
+    const ski = (der: Buffer): string => {
+      const ext = forge.pki.certificateFromAsn1(forge.asn1.fromDer(der.toString('binary'))).getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | null;
+      return ext?.subjectKeyIdentifier ?? '';
+    };
+    const sha1OfPkcs1 = (key: KeyObject): string => createHash('sha1').update(key.export({ type: 'pkcs1', format: 'der' })).digest('hex');
+    expect(ski(root.der)).toBe(sha1OfPkcs1(rootKeys.publicKey));
+    expect(ski(tokenSigning.der)).toBe(sha1OfPkcs1(tokenSigning.publicKey));
+    const aki = forge.pki.certificateFromAsn1(forge.asn1.fromDer(tokenSigning.der.toString('binary'))).getExtension('authorityKeyIdentifier') as { value: string };
+    expect(Buffer.from(aki.value, 'binary').toString('hex')).toContain(sha1OfPkcs1(rootKeys.publicKey));
   });
 
   it('the CMG certificate is accepted by Node TLS against the root for the CMG host name', async () => {
