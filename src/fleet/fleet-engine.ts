@@ -265,13 +265,14 @@ export async function runFleet(options: FleetOptions, deps: RunFleetDeps): Promi
           if (r.via === 'CMG') c.renewalsViaCmg++;
           else c.renewalsViaMp++;
           metrics.renewalsByDay[metrics.dayOf(clock.now())]!++;
-          event(slot, 'fleet_renewal', { via: r.via, why: r.why });
+          // Lower case in events.ndjson, as fleet_registration and agents.ndjson write it.
+          event(slot, 'fleet_renewal', { via: r.via.toLowerCase(), why: r.why });
         } else if (r.action === 'refused') {
           refused = true;
           slot.refusals++;
           c.refusals++;
           metrics.failure(r.code, clock.now());
-          event(slot, 'fleet_refusal', { via: r.via, code: r.code, attempted: r.attempted });
+          event(slot, 'fleet_refusal', { via: r.via.toLowerCase(), code: r.code, attempted: r.attempted });
         }
       }
       // A start that ended refused tries again at the very next start; otherwise the next one is the first start

@@ -54,6 +54,9 @@ describe('fleet with the real agent and the embedded site', () => {
     expect(lines.every((l) => l.type === 'Point' && typeof l.data.time === 'string' && l.data.tags['agent'] !== undefined)).toBe(true);
     expect(lines.filter((l) => l.metric === 'fleet_registration')).toHaveLength(40);
     expect(lines.filter((l) => l.metric === 'fleet_renewal')).toHaveLength(80);
+    // One spelling of the path for every metric, so a group-by on `via` does not split.
+    const vias = new Set(lines.filter((l) => l.data.tags['via'] !== undefined).map((l) => l.data.tags['via']));
+    expect([...vias].sort()).toEqual(['cmg', 'mp']);
   });
 
   it('writes a self-contained report.html whose charts carry their data points', () => {
