@@ -56,14 +56,15 @@ export async function openSite(options: OpenSiteOptions): Promise<Site> {
   if (!options.create && !existsSync(paths.db)) {
     throw new CcmsimError('CCMSIM_SITE_STATE', `no site in ${paths.root} (run: ccmsim site init)`);
   }
+  // Bad init options are refused before anything is made: a failed `site init` must not leave a site behind.
+  const init = options.create ? normalizeInitOptions(options.init ?? {}) : undefined;
   if (options.create) ensureSiteDirs(paths);
   const keys = options.keys ?? freshKeys();
   const db = openStore({ path: paths.db, nowMs: options.clock.now(), create: options.create === true });
   let created = false;
   try {
     if (!hasConfig(db)) {
-      if (!options.create) throw new CcmsimError('CCMSIM_SITE_STATE', `the site in ${paths.root} was never initialized (run: ccmsim site init)`);
-      const init = normalizeInitOptions(options.init ?? {});
+      if (!options.create || init === undefined) throw new CcmsimError('CCMSIM_SITE_STATE', `the site in ${paths.root} was never initialized (run: ccmsim site init)`);
       // Keys are made outside the transaction (it is synchronous); a process that loses the race discards its own.
       const tenantId = options.random.uuid().toUpperCase();
       const pki = await buildSitePki({ keys, random: options.random, cmgHost: init.cmgHost });

@@ -97,6 +97,20 @@ describe('site store', () => {
       code: 'CCMSIM_SITE_STATE',
     });
   });
+
+  it('bad init options are refused before anything is made, so a corrected retry makes the site asked for', async () => {
+    const { dir, cleanup } = tempDir('bad-init');
+    cleanups.push(cleanup);
+    const siteDir = join(dir, 'site');
+    const open = (init: Record<string, string>) =>
+      openSite({ siteDir, clock: new VirtualClock(START_MS), random: new Random(1), keys: testKeys(0), create: true, init });
+    await expect(open({ siteCode: 'ab!' })).rejects.toMatchObject({ code: 'CCMSIM_BAD_ID' });
+    await expect(open({ cmgId: 'notanumber' })).rejects.toMatchObject({ code: 'CCMSIM_USAGE' });
+    expect(existsSync(siteDir)).toBe(false);
+    const site = await open({ siteCode: 'XYZ' });
+    expect(site.config().siteCode).toBe('XYZ');
+    site.close();
+  });
 });
 
 describe('site configuration', () => {
