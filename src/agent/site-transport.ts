@@ -84,6 +84,15 @@ export function classifyNetworkError(err: unknown, url: string): CcmsimError {
 export function createSiteTransport(endpoints: SiteEndpoints, options: { timeoutMs?: number } = {}): SiteTransport {
   const pools = new Map<string, Pool>();
   const map = new Map(Object.entries(endpoints.hostMap).map(([k, v]) => [k.toLowerCase(), v]));
+  // A single-label name (NetBIOS, as in /mp:MP01) resolves as Windows' DNS suffix search would: to the one known FQDN
+  // whose first label it is. Two FQDNs sharing a first label leave the short name unresolved.
+  const shortNames = new Map<string, HostTarget | undefined>();
+  for (const [fqdn, target] of map) {
+    const label = fqdn.split('.')[0]!;
+    if (label === fqdn || map.has(label)) continue;
+    shortNames.set(label, shortNames.has(label) ? undefined : target);
+  }
+  for (const [label, target] of shortNames) if (target !== undefined) map.set(label, target);
   const timeout = options.timeoutMs ?? 30_000;
 
   function poolFor(url: URL): Pool {
