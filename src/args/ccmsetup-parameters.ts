@@ -10,11 +10,19 @@ export function isCmgAddress(value: string): boolean {
   return /\/CCM_Proxy_/i.test(value);
 }
 
+/** A DNS or NetBIOS host name, optionally with a port: what a management point address must start with. */
+const HOST = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?$/;
+
 function checkMpList(value: string): string | undefined {
   for (const mp of splitList(value)) {
     if (isCmgAddress(mp) && !/^https:\/\//i.test(mp)) return `the CMG address ${mp} must start with https://`;
     if (SCHEME.test(mp) && !/^https?:\/\//i.test(mp)) return `${mp}: only http:// or https:// may prefix a management point`;
     if (/\s/.test(mp)) return `${JSON.stringify(mp)} holds a space`;
+    const host = mp.replace(/^https?:\/\//i, '').split('/')[0]!;
+    if (!HOST.test(host)) return host === '' ? `${mp} names no server` : `${mp}: ${host} is not a server name`;
+    if (isCmgAddress(mp) && !/^https:\/\/[^/]+\/CCM_Proxy_(MutualAuth|ServerAuth)\/\d+\/?$/i.test(mp)) {
+      return `the CMG address ${mp} must be https://<host>/CCM_Proxy_MutualAuth/<id>, the id being digits`;
+    }
   }
   return undefined;
 }

@@ -99,6 +99,15 @@ describe('parameters', () => {
     expect(refusal(['/mp:;'])).toMatch(/needs at least one value/);
   });
 
+  it('/mp: every entry names a server, and a CMG address carries its numeric id', () => {
+    expect(parseCcmsetupArgs(['/mp:http://MP01.CONTOSO.COM:8080;MP02']).parameters.mp).toEqual(['http://MP01.CONTOSO.COM:8080', 'MP02']);
+    expect(refusal(['/mp:https://'])).toBe('/mp:https://: https:// names no server');
+    expect(refusal(['/mp:http://;MP02'])).toMatch(/http:\/\/ names no server/);
+    expect(refusal(['/mp:bad_host!'])).toBe('/mp:bad_host!: bad_host!: bad_host! is not a server name');
+    expect(refusal(['/mp:https://CONTOSO.CLOUDAPP.NET/CCM_Proxy_MutualAuth/'])).toMatch(/must be https:\/\/<host>\/CCM_Proxy_MutualAuth\/<id>, the id being digits/);
+    expect(refusal(['/mp:https://CONTOSO.CLOUDAPP.NET/CCM_Proxy_MutualAuth/abc'])).toMatch(/the id being digits/);
+  });
+
   it('/skipprereq: a ; list', () => {
     expect(parseCcmsetupArgs(['/skipprereq:silverlight.exe;dotnetfx.exe']).parameters.skipprereq).toEqual(['silverlight.exe', 'dotnetfx.exe']);
   });
