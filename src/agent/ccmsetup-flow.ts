@@ -418,7 +418,11 @@ class CcmsetupAgent {
     this.ccmsetup(LINES.startingBits(), t);
     const bytes = await this.withRetry('download', async () => {
       this.logHttp('GET', entry.url);
-      return this.o.site.download(route, await this.requestAuth(), entry.url);
+      try {
+        return await this.o.site.download(route, await this.requestAuth(), entry.url);
+      } catch (err) {
+        throw this.bitsFailure(err);
+      }
     });
     this.ccmsetup(LINES.downloadProgress(bytes.length), t);
     this.ccmsetup(LINES.downloadComplete(), t);
@@ -823,6 +827,26 @@ class CcmsetupAgent {
     this.ccmsetup(method === 'GET' ? LINES.httpGet(url) : LINES.httpPost(url), this.serviceThread);
   }
 
+  /**
+   * Logs a failed download as BITS does and gives the error BITS' HRESULT (0x8019xxxx for an HTTP status, as the
+   * genuine `CcmSetup failed with error code 0x80190194` shows), so the run ends with the code a tester looks up.
+   */
+  private bitsFailure(err: unknown): unknown {
+    if (!isCcmsimError(err)) return err;
+    const status = err.httpStatus;
+    const hr = status !== undefined ? bitsHttpError(status) : (err.hresult ?? HRESULT.E_FAIL);
+    const description = status !== undefined ? `HTTP status ${status}: ${httpStatusText(status)}` : err.message;
+    this.ccmsetup(LINES.bitsFailed(hr, description), this.serviceThread);
+    const again = new CcmsimError(err.code, err.message, {
+      hresult: hr,
+      ...(status !== undefined ? { httpStatus: status } : {}),
+      ...(err.details !== undefined ? { details: err.details } : {}),
+      cause: err,
+    });
+    this.loggedFailures.add(again);
+    return again;
+  }
+
   private loggedFailures = new WeakSet<object>();
   private logHttpFailure(err: unknown): void {
     if (!isCcmsimError(err) || this.loggedFailures.has(err)) return;
@@ -940,4 +964,29 @@ function baseName(name: string): string {
 
 function msiTime(ms: number, timeZone: string): string {
   return formatLocalStamp(ms, timeZone).slice(11);
+}
+
+/** BITS' HRESULT for an HTTP status: BG_E_HTTP_ERROR_<status> = 0x80190000 + status (404 gives the genuine 0x80190194). */
+function bitsHttpError(status: number): string {
+  return `0x${(0x80190000 + status).toString(16)}`;
+}
+
+/** The text Windows gives each HTTP status in a BITS error (404's is the genuine log's; the others are Windows' own). */
+function httpStatusText(status: number): string {
+  switch (status) {
+    case 400:
+      return 'The request could not be processed by the server due to invalid syntax.';
+    case 401:
+      return 'The requested resource requires user authentication.';
+    case 403:
+      return 'The client does not have sufficient access rights to the requested server object.';
+    case 404:
+      return 'The requested URL does not exist on the server.';
+    case 500:
+      return 'An unexpected condition prevented the server from fulfilling the request.';
+    case 503:
+      return 'The service is temporarily overloaded.';
+    default:
+      return `The server answered HTTP ${status}.`;
+  }
 }

@@ -157,6 +157,13 @@ export const LINES = {
     (url: string, port: number, text: string) => `[CCMHTTP] ERROR: URL=${url}, Port=${port}, Options=${SSL_STATE}, Code=0, Text=${text}`,
   ),
   postFailed: ccmsetup(3, 'httphelper.cpp:1641', (url: string, hr: string) => `Post to ${url} failed with ${hr}.`),
+  // A download (client.msi, the cab) goes through BITS and fails with BITS' own record, CRLFs inside as in the genuine log.
+  bitsFailed: ccmsetup(
+    3,
+    'ccmsetup.cpp:6565',
+    (hr: string, description: string) =>
+      `Failed to download files through BITS. Error: ${hr}, Description ${description}\r\n, Context: The error occurred while the remote file was being processed.\r\n.`,
+  ),
   refusedBecause: ccmsetup(3, 'httphelper.cpp:1650', (status: number, reason: string) => `The server answered HTTP ${status}: ${reason}`),
   nextRetry: ccmsetup(1, 'ccmsetup.cpp:10510', (minutes: number) => `Next retry in ${minutes} minute(s)...`),
   downloadTimeout: ccmsetup(

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Random } from '../../src/clock/random.js';
 import { fixedKeys } from '../../src/crypto/key-provider.js';
 import { createSiteTransport } from '../../src/agent/site-transport.js';
-import { createCcmSiteClient } from '../../src/agent/ccm-site-client.js';
+import { createCcmSiteClient, refusalError } from '../../src/agent/ccm-site-client.js';
 import { runCcmsetup } from '../../src/agent/ccmsetup-flow.js';
 import { parseCcmsetupCommandLine } from '../../src/agent/command-line.js';
 import { runOnClock } from '../../src/agent/run-on-clock.js';
@@ -64,6 +64,54 @@ describe('network failures', () => {
     const out = await installWith(endpoints, `CCMHOSTNAME=${CMG} SMSSITECODE=ABC /regtoken:aaa.bbb.ccc /retry:10 /downloadtimeout:20`, 'PC-TLS');
     expect(out.exitCode).toBe(6);
     expect(out.error).toMatchObject({ code: 'CCMSIM_TLS_FAILURE', hresult: '0x80072f8f' });
+  });
+});
+
+describe('a failed download', () => {
+  it('is logged as BITS logs it, retried, and a download that keeps failing ends with BITS\' HRESULT', async () => {
+    const transport = createSiteTransport(w.conn.endpoints);
+    const site = createCcmSiteClient(transport, w.clock);
+    let failures = 0;
+    const failing = (times: number): typeof site => ({
+      ...site,
+      download: (route, auth, url) => {
+        if (failures++ < times) return Promise.reject(refusalError({ status: 503, headers: {}, body: Buffer.alloc(0) }, url, auth));
+        return site.download(route, auth, url);
+      },
+    });
+    const run = (name: string, times: number, extra: string) =>
+      runOnClock(w.clock, () =>
+        runCcmsetup({
+          commandLine: parseCcmsetupCommandLine(`/mp:MP01.CONTOSO.COM SMSSITECODE=ABC /retry:10 ${extra}`),
+          machineDir: join(w.dir, name),
+          computerName: name,
+          timeZone: 'UTC',
+          clock: w.clock,
+          random: new Random(name),
+          keys: fixedKeys([testKeyPair(12), testKeyPair(13)]),
+          site: failing(times),
+          siteNames: w.conn.siteNames,
+        }),
+      );
+    try {
+      const once = await run('PC-BITS-ONCE', 1, '');
+      expect(once.exitCode).toBe(0);
+      const lines = messages(once.logs.ccmsetup);
+      const bits = lines.filter((l) => l.startsWith('Failed to download files through BITS.'));
+      expect(bits).toEqual([
+        'Failed to download files through BITS. Error: 0x801901f7, Description HTTP status 503: The service is temporarily overloaded.\r\n, Context: The error occurred while the remote file was being processed.\r\n.',
+      ]);
+      expect(lines.some((l) => l.startsWith('Post to ') && /client\.msi|ccmsetup\.cab/i.test(l))).toBe(false);
+      inOrder(lines, [/^Failed to download files through BITS\./, 'Next retry in 10 minute(s)...', 'Download complete.']);
+
+      failures = 0;
+      const always = await run('PC-BITS-ALWAYS', 1_000, '/downloadtimeout:30');
+      expect(always.exitCode).toBe(6);
+      expect(always.error).toMatchObject({ httpStatus: 503, hresult: '0x801901f7' });
+      inOrder(messages(always.logs.ccmsetup), ['CcmSetup failed with error code 0x801901f7', 'CcmSetup is exiting with return code 6']);
+    } finally {
+      await transport.close();
+    }
   });
 });
 
