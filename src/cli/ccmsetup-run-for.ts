@@ -10,7 +10,7 @@ import { CcmsimError, isCcmsimError } from '../errors.js';
 import type { AgentCommandLine } from '../agent/ccmsetup-flow.js';
 import { RealClientRuntime } from '../agent/lifecycle/real-runtime.js';
 import { openLifecycleLog } from '../agent/lifecycle/lifecycle-log.js';
-import { extractLifecycleArgs, parseLifecycleOptions, parseStartOption } from '../agent/lifecycle/lifecycle-options.js';
+import { extractLifecycleArgs, parseLifecycleOptions, parseStartOption, type SiteEventAction } from '../agent/lifecycle/lifecycle-options.js';
 import { planLifecycle } from '../agent/lifecycle/lifecycle-plan.js';
 import { runLifecycle } from '../agent/lifecycle/lifecycle-runner.js';
 import { siteControlFor } from '../agent/lifecycle/site-control.js';
@@ -83,6 +83,7 @@ export async function runInstallAndKeepRunning(
         printOutcome(run, { ...options, json: false }, io);
         io.stdout(`\n${formatTimelineTable(timeline, () => options.timeZone)}\n`);
       }
+      if (connection.site && plan.siteEvents.length > 0) io.stderr(siteEventsNote(connection.site.siteDir, plan.siteEvents.map((e) => e.action)));
       return outcome.exitCode;
     } finally {
       log.close();
@@ -92,4 +93,14 @@ export async function runInstallAndKeepRunning(
     reportError(io, 'ccmsetup-sim', err);
     return isCcmsimError(err) ? ccmsetupExitCode(err) : ccmsetupExitCode(err);
   }
+}
+
+/**
+ * Site events change the site itself, as an admin's change would, so the next run meets the changed site: say so,
+ * with the command that undoes a CMG switch (a rotation needs no undoing: clients renew onto the new certificate).
+ */
+function siteEventsNote(siteDir: string, actions: SiteEventAction[]): string {
+  const cmg = actions.filter((a): a is Extract<SiteEventAction, { kind: 'cmg-enabled' }> => a.kind === 'cmg-enabled').at(-1);
+  const undo = cmg !== undefined && !cmg.value ? `; to allow CMG clients again: ccmsim site config --site-dir ${JSON.stringify(siteDir)} --cmg-enabled true` : '';
+  return `ccmsetup-sim: note: the site in ${siteDir} keeps what --site-event changed${undo}\n`;
 }

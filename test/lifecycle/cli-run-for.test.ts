@@ -72,6 +72,19 @@ describe('ccmsetup-sim --run-for', () => {
     expect(doc.lifecycle.final[0]!.status).toBe('valid');
   });
 
+  it('says that site events stay on the site, with the command that allows CMG clients again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccmsim-runfor-'));
+    dirs.push(dir);
+    const io = captureIo({ cwd: dir });
+    const a = args(dir, ['--run-for', '20d', '--site-event', '10d:cmg-enabled=false', '--json']);
+    const code = await runInstallAndKeepRunning(intranet, a, io, { keys: testKeys(4), siteKeys: testKeys(0) });
+    expect(code).toBe(0);
+    expect(() => JSON.parse(io.stdoutText) as unknown).not.toThrow();
+    expect(io.stderrText).toBe(
+      `ccmsetup-sim: note: the site in ${join(dir, 'site')} keeps what --site-event changed; to allow CMG clients again: ccmsim site config --site-dir ${JSON.stringify(join(dir, 'site'))} --cmg-enabled true\n`,
+    );
+  });
+
   it('refuses a bad option before installing anything', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ccmsim-runfor-'));
     dirs.push(dir);
@@ -102,7 +115,7 @@ describe('ccmsetup-sim --run-for', () => {
       ],
       io,
     );
-    expect(io.stderrText).toBe('');
+    expect(io.stderrText).toBe(`ccmsetup-sim: note: the site in ${join(dir, 'site')} keeps what --site-event changed\n`);
     expect(code).toBe(0);
     const doc = JSON.parse(io.stdoutText) as { lifecycle: { entries: Array<{ kind: string; via?: string; why?: string; code?: string; at: string }> } };
     const got = doc.lifecycle.entries.filter((e) => e.kind === 'renewed' || e.kind === 'refused').map((e) => [e.at.slice(0, 10), e.kind, e.via, e.code ?? e.why]);
