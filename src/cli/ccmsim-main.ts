@@ -29,9 +29,14 @@ const COMMANDS: CommandModule[] = [
   fixturesCommand,
 ];
 
+/** yargs' wording, made to name the option as it is typed. */
+function yargsMessage(msg: string): string {
+  const missing = /^Not enough arguments following: (\S+)$/.exec(msg);
+  return missing ? `--${missing[1]} needs a value` : msg;
+}
+
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const ctx: CommandContext = { io, exitCode: TOOL_EXIT.SUCCESS };
-  let failure: unknown;
   let y = yargs(argv)
     .scriptName('ccmsim')
     .usage('ccmsim <command> [options]\n\nThe site, logs, fleet and fixture tools of ccmsetup-sim.')
@@ -42,7 +47,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     .version(false)
     .help()
     .fail((msg, err) => {
-      failure = err ?? new CcmsimError('CCMSIM_USAGE', msg ?? 'bad arguments');
+      // Throw, never just record: yargs runs a command's validation (strict, requiresArg, demanded positionals) right
+      // before its handler, and a fail callback that returns lets the handler run anyway, so a bad line acted first
+      // and was refused afterwards. Errors of our own (CcmsimError, a handler's bug) pass through unchanged.
+      if (err !== undefined && err !== null && err.name !== 'YError') throw err;
+      throw new CcmsimError('CCMSIM_USAGE', yargsMessage(msg ?? err?.message ?? 'bad arguments'));
     });
   for (const register of COMMANDS) y = register(y, ctx);
   let helpText = '';
@@ -51,11 +60,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       helpText = output;
     });
   } catch (err) {
-    failure ??= err;
-  }
-  if (failure !== undefined) {
-    reportError(io, 'ccmsim', failure);
-    return toolExitCode(failure);
+    reportError(io, 'ccmsim', err);
+    return toolExitCode(err);
   }
   if (helpText) io.stdout(`${helpText}\n`);
   return ctx.exitCode;

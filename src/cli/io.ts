@@ -14,11 +14,31 @@ export interface Io {
 
 export function processIo(): Io {
   return {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+    stdout: quietOnBrokenPipe(process.stdout),
+    stderr: quietOnBrokenPipe(process.stderr),
     isTTY: Boolean(process.stdout.isTTY),
     env: process.env,
     cwd: process.cwd(),
+  };
+}
+
+const guarded = new WeakSet<NodeJS.WriteStream>();
+
+/**
+ * A reader that goes away (`ccmsim logs parse x.log | head`) makes the next write fail with EPIPE, which Node raises as
+ * an unhandled 'error' event with a stack trace. Instead, writing to that stream stops and the command runs to its
+ * end: the exit code stays the one the command returns (a fleet run still completes and writes its --out files, so
+ * its code is known), and only output nobody can read any more is dropped. Other stream errors still surface.
+ */
+function quietOnBrokenPipe(stream: NodeJS.WriteStream): (text: string) => void {
+  if (!guarded.has(stream)) {
+    guarded.add(stream);
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    });
+  }
+  return (text) => {
+    if (!stream.destroyed) stream.write(text);
   };
 }
 

@@ -43,12 +43,12 @@ export function demoCommand(y: Argv, ctx: CommandContext): Argv {
     'the main job: a fresh site, a bulk token, an internet client (Microsoft\'s documented command line), an intranet client, and a blocked token refused',
     (c) =>
       c
-        .option('seed', { type: 'number', describe: 'repeat a demo exactly (default: random, printed)' })
-        .option('dir', { type: 'string', describe: 'where the demo writes (default: logs/demo-<seed>)' })
-        .option('timezone', { type: 'string', default: 'UTC', describe: 'IANA time zone of the simulated machines' }),
+        .option('seed', { type: 'string', requiresArg: true, describe: 'repeat a demo exactly (default: random, printed)' })
+        .option('dir', { type: 'string', requiresArg: true, describe: 'where the demo writes (default: logs/demo-<seed>)' })
+        .option('timezone', { type: 'string', requiresArg: true, default: 'UTC', describe: 'IANA time zone of the simulated machines' }),
     async (argv) => {
       ctx.exitCode = await runDemo(ctx, {
-        seed: argv.seed as number | undefined,
+        seed: argv.seed as string | undefined,
         dir: argv.dir as string | undefined,
         timeZone: argv.timezone as string,
       });
@@ -80,18 +80,29 @@ function freshDir(base: string): string {
   }
 }
 
-export async function runDemo(ctx: CommandContext, options: { seed?: number | undefined; dir?: string | undefined; timeZone: string }): Promise<number> {
+/** `--seed` as typed: a whole number from 1 to 2^31-1 (errors quote the text, never a parsed NaN). */
+function demoSeed(text: string | number | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const typed = String(text).trim();
+  if (!/^[+-]?\d+$/.test(typed)) throw new CcmsimError('CCMSIM_USAGE', `--seed ${typed}: not a number`);
+  const seed = Number(typed);
+  if (seed < 1 || seed > 2 ** 31 - 1) throw new CcmsimError('CCMSIM_USAGE', `--seed ${typed}: must be an integer from 1 to 2147483647`);
+  return seed;
+}
+
+export async function runDemo(
+  ctx: CommandContext,
+  options: { seed?: string | number | undefined; dir?: string | undefined; timeZone: string },
+): Promise<number> {
   const io = ctx.io;
   const deps = demoOverrides;
-  if (options.seed !== undefined && (!Number.isInteger(options.seed) || options.seed < 1 || options.seed > 2 ** 31 - 1)) {
-    throw new CcmsimError('CCMSIM_USAGE', `--seed ${options.seed}: must be an integer from 1 to 2147483647`);
-  }
+  const givenSeed = demoSeed(options.seed);
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: options.timeZone });
   } catch {
     throw new CcmsimError('CCMSIM_USAGE', `--timezone ${options.timeZone}: not an IANA time zone`);
   }
-  const seed = options.seed ?? pickSeed();
+  const seed = givenSeed ?? pickSeed();
   const random = new Random(seed);
   const root = freshDir(resolve(io.cwd, options.dir ?? join('logs', `demo-${seed}`)));
   const clock = deps.clock ?? new RealClock();

@@ -18,10 +18,10 @@ export function fixturesCommand(y: Argv, ctx: CommandContext): Argv {
     'write the log fixture catalogue: real simulated runs with their client and server logs and a truth.json each',
     (c) =>
       c
-        .option('scenario', { type: 'string', array: true, describe: 'scenario name(s), or all (default: all)' })
-        .option('seed', { type: 'string', default: FIXTURES_DEFAULT_SEED, describe: 'same seed and version, same bytes' })
-        .option('out', { type: 'string', describe: 'where the scenario folders go (default: fixtures)' })
-        .option('timezone', { type: 'string', describe: "IANA zone for every simulated machine (default: each scenario's own)" })
+        .option('scenario', { type: 'string', array: true, requiresArg: true, describe: 'scenario name(s), or all (default: all)' })
+        .option('seed', { type: 'string', requiresArg: true, default: FIXTURES_DEFAULT_SEED, describe: 'same seed and version, same bytes' })
+        .option('out', { type: 'string', requiresArg: true, describe: 'where the scenario folders go (default: fixtures)' })
+        .option('timezone', { type: 'string', requiresArg: true, describe: "IANA zone for every simulated machine (default: each scenario's own)" })
         .option('list', { type: 'boolean', default: false, describe: 'list the scenarios, one line each, and write nothing' }),
     async (argv) => {
       if (argv.list) {

@@ -44,6 +44,13 @@ function progressBar(ctx: CommandContext, total: number): { update(p: FleetProgr
   };
 }
 
+/**
+ * The run's options belong to `fleet` alone (yargs options are global by default, so `fleet merge` would list and
+ * silently accept them), and each one that takes a value requires it (`--agents --seed 1` must not mean 100 agents).
+ */
+const RUN_VALUE = { type: 'string', requiresArg: true, global: false } as const;
+const RUN_SWITCH = { type: 'boolean', global: false } as const;
+
 export function fleetCommand(y: Argv, ctx: CommandContext): Argv {
   return y.command(
     'fleet',
@@ -56,7 +63,7 @@ export function fleetCommand(y: Argv, ctx: CommandContext): Argv {
           (m) =>
             m
               .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard output directories' })
-              .option('out', { type: 'string', demandOption: true, describe: 'where the merged files go (new or empty)' }),
+              .option('out', { type: 'string', requiresArg: true, demandOption: true, describe: 'where the merged files go (new or empty)' }),
           async (argv) => {
             const dirs = (argv.dirs as string[]).map((d) => resolve(ctx.io.cwd, d));
             const out = resolve(ctx.io.cwd, String(argv.out));
@@ -70,33 +77,33 @@ export function fleetCommand(y: Argv, ctx: CommandContext): Argv {
             ctx.exitCode = TOOL_EXIT.SUCCESS;
           },
         )
-        .option('agents', { type: 'string', describe: `number of agents (default ${FLEET_DEFAULTS.agents})` })
-        .option('seed', { type: 'string', describe: 'seed of the run (required: same seed and options, same outcomes)' })
-        .option('internet-share', { type: 'string', describe: `share of internet agents (CMG + bulk token), default ${FLEET_DEFAULTS.internetShare}` })
-        .option('run-for', { type: 'string', describe: `length of the run from --start, e.g. 180d (default ${FLEET_DEFAULTS.runFor})` })
-        .option('start', { type: 'string', describe: `virtual start, ISO 8601 (default ${FLEET_DEFAULTS.start}; no offset = UTC)` })
-        .option('install-window', { type: 'string', describe: `arrivals spread over this much time (default ${FLEET_DEFAULTS.installWindow}; 0s = all at once)` })
-        .option('restart-every', { type: 'string', describe: `client service restarts (default ${FLEET_DEFAULTS.restartEvery})` })
-        .option('retry', { type: 'string', describe: `ccmsetup /retry in minutes (default ${FLEET_DEFAULTS.retry})` })
-        .option('tick', { type: 'string', describe: `virtual-time resolution; agents due in one tick run side by side (default ${FLEET_DEFAULTS.tick})` })
-        .option('concurrency', { type: 'string', describe: `cap on requests in flight (default ${FLEET_DEFAULTS.concurrency})` })
-        .option('key-pool', { type: 'string', describe: `agents share K key pairs, each with its own certificates (default ${FLEET_DEFAULTS.keyPool})` })
-        .option('unique-keys', { type: 'boolean', describe: 'every agent generates its own RSA-2048 keys (slow: about 14 keys/s on 2 cores)' })
-        .option('faults', { type: 'string', describe: 'site faults, e.g. mp-503=0.2,reset=0.05,latency=50ms,mp-down=10d-11d' })
-        .option('site-url', { type: 'string', describe: "a running 'ccmsim site serve' (default: an embedded site in --out)" })
-        .option('regtoken', { type: 'string', describe: 'bulk token for internet agents with --site-url' })
-        .option('shard', { type: 'string', describe: 'run the agents whose index mod n is i, e.g. 0/3' })
-        .option('agent-logs', { type: 'string', describe: `none | sample:N | all (default ${FLEET_DEFAULTS.agentLogs})` })
-        .option('offline', { type: 'string', array: true, describe: "every agent's offline windows, offsets from its install (e.g. 40d-60d)" })
-        .option('roam', { type: 'string', describe: 'network periods of every agent after its install (e.g. "internet:0d-30d,intranet:30d-")' })
+        .option('agents', { ...RUN_VALUE, describe: `number of agents (default ${FLEET_DEFAULTS.agents})` })
+        .option('seed', { ...RUN_VALUE, describe: 'seed of the run (required: same seed and options, same outcomes)' })
+        .option('internet-share', { ...RUN_VALUE, describe: `share of internet agents (CMG + bulk token), default ${FLEET_DEFAULTS.internetShare}` })
+        .option('run-for', { ...RUN_VALUE, describe: `length of the run from --start, e.g. 180d (default ${FLEET_DEFAULTS.runFor})` })
+        .option('start', { ...RUN_VALUE, describe: `virtual start, ISO 8601 (default ${FLEET_DEFAULTS.start}; no offset = UTC)` })
+        .option('install-window', { ...RUN_VALUE, describe: `arrivals spread over this much time (default ${FLEET_DEFAULTS.installWindow}; 0s = all at once)` })
+        .option('restart-every', { ...RUN_VALUE, describe: `client service restarts (default ${FLEET_DEFAULTS.restartEvery})` })
+        .option('retry', { ...RUN_VALUE, describe: `ccmsetup /retry in minutes (default ${FLEET_DEFAULTS.retry})` })
+        .option('tick', { ...RUN_VALUE, describe: `virtual-time resolution; agents due in one tick run side by side (default ${FLEET_DEFAULTS.tick})` })
+        .option('concurrency', { ...RUN_VALUE, describe: `cap on requests in flight (default ${FLEET_DEFAULTS.concurrency})` })
+        .option('key-pool', { ...RUN_VALUE, describe: `agents share K key pairs, each with its own certificates (default ${FLEET_DEFAULTS.keyPool})` })
+        .option('unique-keys', { ...RUN_SWITCH, describe: 'every agent generates its own RSA-2048 keys (slow: about 14 keys/s on 2 cores)' })
+        .option('faults', { ...RUN_VALUE, describe: 'site faults, e.g. mp-503=0.2,reset=0.05,latency=50ms,mp-down=10d-11d' })
+        .option('site-url', { ...RUN_VALUE, describe: "a running 'ccmsim site serve' (default: an embedded site in --out)" })
+        .option('regtoken', { ...RUN_VALUE, describe: 'bulk token for internet agents with --site-url' })
+        .option('shard', { ...RUN_VALUE, describe: 'run the agents whose index mod n is i, e.g. 0/3' })
+        .option('agent-logs', { ...RUN_VALUE, describe: `none | sample:N | all (default ${FLEET_DEFAULTS.agentLogs})` })
+        .option('offline', { ...RUN_VALUE, array: true, describe: "every agent's offline windows, offsets from its install (e.g. 40d-60d)" })
+        .option('roam', { ...RUN_VALUE, describe: 'network periods of every agent after its install (e.g. "internet:0d-30d,intranet:30d-")' })
         .option('site-event', {
-          type: 'string',
+          ...RUN_VALUE,
           array: true,
           describe: 'site changes, offsets from --start: 60d:rotate-token-signing, 90d:cmg-enabled=false, 3d:block-bulk-token',
         })
-        .option('site-thread', { type: 'boolean', default: true, describe: 'run the embedded site in a worker thread (the second core); --no-site-thread keeps it on the main thread' })
-        .option('timezone', { type: 'string', describe: `IANA zone of the machines (default ${FLEET_DEFAULTS.timeZone})` })
-        .option('out', { type: 'string', describe: 'output directory (new or empty): summary.json, agents.ndjson, events.ndjson, report.html, site/, machines/' }),
+        .option('site-thread', { ...RUN_SWITCH, default: true, describe: 'run the embedded site in a worker thread (the second core); --no-site-thread keeps it on the main thread' })
+        .option('timezone', { ...RUN_VALUE, describe: `IANA zone of the machines (default ${FLEET_DEFAULTS.timeZone})` })
+        .option('out', { ...RUN_VALUE, describe: 'output directory (new or empty): summary.json, agents.ndjson, events.ndjson, report.html, site/, machines/' }),
     async (argv) => {
       const options = resolveFleetOptions({
         agents: argv.agents as string | undefined,

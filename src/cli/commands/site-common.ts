@@ -25,6 +25,7 @@ export const siteCliOverrides: SiteCliDeps = {};
 export function withSiteDirOption<T>(y: Argv<T>): Argv<T & { 'site-dir': string | undefined }> {
   return y.option('site-dir', {
     type: 'string',
+    requiresArg: true,
     describe: 'the site directory (default: $CCMSIM_SITE_DIR, else .ccmsim/site under the working directory)',
   }) as Argv<T & { 'site-dir': string | undefined }>;
 }
@@ -48,18 +49,20 @@ export async function openSiteForCli(
 }
 
 /** Adds `--seed`: the seeded source behind a command's random choices (tenant ID, serials, GUIDs). */
-export function withSeedOption<T>(y: Argv<T>): Argv<T & { seed: number | undefined }> {
+export function withSeedOption<T>(y: Argv<T>): Argv<T & { seed: string | undefined }> {
+  // A string, so an error quotes what was typed (yargs' number type turns 'abc' into NaN).
   return y.option('seed', {
-    type: 'number',
+    type: 'string',
+    requiresArg: true,
     describe: 'seed for the random choices (default: random, printed so the run can be repeated)',
-  }) as Argv<T & { seed: number | undefined }>;
+  }) as Argv<T & { seed: string | undefined }>;
 }
 
 /** The seed a command runs with: the one given, or a fresh one to print. */
 export function resolveSeed(value: unknown): number {
   if (value === undefined) return pickSeed();
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new CcmsimError('CCMSIM_USAGE', `--seed takes a whole number, not ${String(value)}`);
+  const n = /^\s*\+?\d+\s*$/.test(String(value)) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new CcmsimError('CCMSIM_USAGE', `--seed takes a whole number, not ${String(value)}`);
   return n;
 }
 

@@ -31,10 +31,10 @@ export function siteConfigCommand(y: Argv, ctx: CommandContext): Argv {
     'show the site configuration, or change it',
     (c) =>
       c
-        .option('passive', { type: 'string', describe: 'put the site server in passive mode (true|false)' })
-        .option('cmg-enabled', { type: 'string', describe: 'client setting "Enable clients to use a cloud management gateway" (true|false)' })
-        .option('intranet-tokens', { type: 'string', describe: 'the management point issues tokens to intranet clients (true|false)' })
-        .option('corrupt-manifest', { type: 'string', describe: 'break the content manifest hashes, for ccmsetup return code 10 (true|false)' })
+        .option('passive', { type: 'string', requiresArg: true, describe: 'put the site server in passive mode (true|false)' })
+        .option('cmg-enabled', { type: 'string', requiresArg: true, describe: 'client setting "Enable clients to use a cloud management gateway" (true|false)' })
+        .option('intranet-tokens', { type: 'string', requiresArg: true, describe: 'the management point issues tokens to intranet clients (true|false)' })
+        .option('corrupt-manifest', { type: 'string', requiresArg: true, describe: 'break the content manifest hashes, for ccmsetup return code 10 (true|false)' })
         .option('json', { type: 'boolean', default: false, describe: 'print the configuration as JSON' }),
     async (argv) => {
       const passive = parseSwitch('passive', argv.passive);

@@ -15,10 +15,10 @@ export function siteInitCommand(y: Argv, ctx: CommandContext): Argv {
     'create the site directory, database and certificates',
     (c) =>
       withSeedOption(c)
-        .option('site-code', { type: 'string', describe: `three-character site code (default ${SITE_DEFAULTS.siteCode})` })
-        .option('cmg-host', { type: 'string', describe: `the CMG's host name (default ${SITE_DEFAULTS.cmgHost})` })
-        .option('cmg-id', { type: 'string', describe: `the CMG's id in /CCM_Proxy_MutualAuth/<id> (default ${SITE_DEFAULTS.cmgId})` })
-        .option('mp-host', { type: 'string', describe: `the management point's FQDN (default ${SITE_DEFAULTS.mpHost})` })
+        .option('site-code', { type: 'string', requiresArg: true, describe: `three-character site code (default ${SITE_DEFAULTS.siteCode})` })
+        .option('cmg-host', { type: 'string', requiresArg: true, describe: `the CMG's host name (default ${SITE_DEFAULTS.cmgHost})` })
+        .option('cmg-id', { type: 'string', requiresArg: true, describe: `the CMG's id in /CCM_Proxy_MutualAuth/<id> (default ${SITE_DEFAULTS.cmgId})` })
+        .option('mp-host', { type: 'string', requiresArg: true, describe: `the management point's FQDN (default ${SITE_DEFAULTS.mpHost})` })
         .option('json', { type: 'boolean', default: false, describe: 'print the configuration as JSON' }),
     async (argv) => {
       const init = {

@@ -35,7 +35,8 @@ function waitForSignal(): Promise<void> {
 
 function port(name: string, value: unknown): number {
   if (value === undefined) return 0;
-  const n = Number(value);
+  // Strings, not yargs numbers: the error quotes what was typed ('abc', not NaN), and '' or '0x50' is no port.
+  const n = /^\s*\d+\s*$/.test(String(value)) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CcmsimError('CCMSIM_USAGE', `--${name} must be a port number from 0 to 65535, not ${String(value)}`);
   return n;
 }
@@ -58,12 +59,12 @@ export function siteServeCommand(y: Argv, ctx: CommandContext): Argv {
     'run the management point (HTTP) and the cloud management gateway (HTTPS) on loopback until Ctrl+C',
     (c) =>
       withSeedOption(c)
-        .option('mp-port', { type: 'number', describe: 'MP port (default: a free port)' })
-        .option('cmg-port', { type: 'number', describe: 'CMG port (default: a free port)' })
-        .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
-        .option('clock', { type: 'string', choices: ['real', 'virtual'], describe: 'real (default) or virtual (stands at --start)' })
-        .option('start', { type: 'string', describe: 'the virtual clock start, ISO 8601 (with --clock virtual)' })
-        .option('log-time-zone', { type: 'string', default: 'UTC', describe: 'IANA time zone the server logs are printed in' }),
+        .option('mp-port', { type: 'string', requiresArg: true, describe: 'MP port (default: a free port)' })
+        .option('cmg-port', { type: 'string', requiresArg: true, describe: 'CMG port (default: a free port)' })
+        .option('host', { type: 'string', requiresArg: true, default: '127.0.0.1', describe: 'address to listen on' })
+        .option('clock', { type: 'string', requiresArg: true, choices: ['real', 'virtual'], describe: 'real (default) or virtual (stands at --start)' })
+        .option('start', { type: 'string', requiresArg: true, describe: 'the virtual clock start, ISO 8601 (with --clock virtual)' })
+        .option('log-time-zone', { type: 'string', requiresArg: true, default: 'UTC', describe: 'IANA time zone the server logs are printed in' }),
     async (argv) => {
       const mpPort = port('mp-port', argv['mp-port']);
       const cmgPort = port('cmg-port', argv['cmg-port']);
