@@ -1,8 +1,8 @@
 /**
  * Owns the meeting point of agent and site: the embedded default (open the site directory, creating it with the
- * defaults if missing, and serve it in-process on loopback) and the remote case (`--site-url`: learn the CMG's port
- * and the root certificate from a running `ccmsim site serve` at `/ccmsim/site`). Either way the agent gets the
- * site's real host names mapped to where the servers listen, and one shared transport.
+ * defaults if missing, and serve it in-process on loopback) and the remote case (`--site-url`: learn the CMG's port,
+ * the root certificate, the site code and the site's clock from a running `ccmsim site serve` at `/ccmsim/site`).
+ * Either way the agent gets the site's real host names mapped to where the servers listen, and one shared transport.
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
@@ -102,8 +102,16 @@ export async function startEmbeddedSite(options: EmbeddedSiteOptions): Promise<S
   };
 }
 
+/** A running site reached by URL: what it says about itself, and its clock when it said it. */
+export interface RemoteSiteConnection extends SiteConnection {
+  description: SiteDescription;
+  /** The site's clock when it answered `/ccmsim/site` (its HTTP Date header: whole seconds). It signs, and checks
+   * request timestamps, on that clock, whether `site serve` runs on the real clock or on `--clock virtual`. */
+  siteNowMs: number;
+}
+
 /** Connects to a running `ccmsim site serve` given its MP URL (e.g. `http://127.0.0.1:8080`). */
-export async function connectRemoteSite(siteUrl: string, clock: Clock = new RealClock()): Promise<SiteConnection> {
+export async function connectRemoteSite(siteUrl: string, clock: Clock = new RealClock()): Promise<RemoteSiteConnection> {
   let base: URL;
   try {
     base = new URL(siteUrl);
@@ -111,11 +119,15 @@ export async function connectRemoteSite(siteUrl: string, clock: Clock = new Real
     throw new CcmsimError('CCMSIM_USAGE', `--site-url ${siteUrl}: not a URL (give the MP's URL, e.g. http://127.0.0.1:8080)`);
   }
   let description: SiteDescription;
+  let siteNowMs: number;
   try {
     const res = await request(new URL('/ccmsim/site', base), { method: 'GET', headersTimeout: 10_000, bodyTimeout: 10_000 });
     const text = await res.body.text();
     if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
     description = JSON.parse(text) as SiteDescription;
+    const date = res.headers['date'];
+    siteNowMs = typeof date === 'string' ? Date.parse(date) : Number.NaN;
+    if (!Number.isFinite(siteNowMs)) throw new Error('the answer has no valid Date header (the site clock)');
   } catch (err) {
     throw new CcmsimError('CCMSIM_SITE_UNREACHABLE', `cannot read the site description at ${siteUrl}/ccmsim/site: ${(err as Error).message}`, {
       hresult: HRESULT.WINHTTP_CANNOT_CONNECT,
@@ -137,6 +149,8 @@ export async function connectRemoteSite(siteUrl: string, clock: Clock = new Real
     client: createCcmSiteClient(transport, clock),
     siteNames,
     site: undefined,
+    description,
+    siteNowMs,
     close: () => transport.close(),
   };
 }

@@ -4,7 +4,7 @@
  * Durations use the lifecycle's syntax (`180d`, `36h`, `1d12h`), so a fleet reads like `ccmsetup-sim --run-for`.
  */
 import { CcmsimError } from '../errors.js';
-import { DAY_MS, formatDuration, parseDuration } from '../agent/lifecycle/duration.js';
+import { DAY_MS, MINUTE_MS, formatDuration, parseDuration } from '../agent/lifecycle/duration.js';
 import { parseFaults, formatFaults, type FaultSpec } from './fleet-faults.js';
 import {
   parseOffline,
@@ -40,6 +40,8 @@ export interface FleetOptions {
   internetShare: number;
   /** Absolute start of the run (virtual time). */
   startMs: number;
+  /** --site-url without --start: the run starts at the remote site's clock (runFleetToDir reads it into startMs). */
+  startFromSite?: boolean;
   /** Length of the whole run from the start; agents arrive during the first `installWindowMs`. */
   runForMs: number;
   installWindowMs: number;
@@ -107,6 +109,12 @@ export const FLEET_DEFAULTS = {
   timeZone: 'UTC',
 } as const;
 
+/**
+ * A site refuses a ClientToken timestamp more than 15 minutes from its own clock (docs/protocol.md). A remote site
+ * keeps its own clock while the fleet's runs ahead, so a run against one must stay within this of the site's time.
+ */
+export const REMOTE_SITE_SKEW_MS = 15 * MINUTE_MS;
+
 /** Beyond this, a single process is the wrong tool: shard the run. */
 const MAX_AGENTS = 1_000_000;
 
@@ -168,6 +176,13 @@ export function resolveFleetOptions(raw: RawFleetOptions): FleetOptions {
   if (!(internetShare >= 0 && internetShare <= 1)) usage(`--internet-share: '${shareText}' must be a number from 0 to 1`);
   const runForMs = parseDuration(raw.runFor ?? FLEET_DEFAULTS.runFor, '--run-for');
   const installWindowMs = parseDuration(raw.installWindow ?? FLEET_DEFAULTS.installWindow, '--install-window', { allowZero: true });
+  const siteUrl = raw.siteUrl?.trim() || undefined;
+  if (siteUrl !== undefined && runForMs > REMOTE_SITE_SKEW_MS) {
+    usage(
+      `--site-url: --run-for ${formatDuration(runForMs)} is longer than 15m: a remote site keeps its own clock and refuses requests more than ` +
+        `15 minutes off it, so a fleet against it installs and gets first tokens only (e.g. --run-for 15m --install-window 5m)`,
+    );
+  }
   if (installWindowMs >= runForMs) {
     usage(`--install-window ${formatDuration(installWindowMs)} must be shorter than --run-for ${formatDuration(runForMs)} (arrivals happen inside the run)`);
   }
@@ -178,7 +193,6 @@ export function resolveFleetOptions(raw: RawFleetOptions): FleetOptions {
   if (raw.uniqueKeys === true && raw.keyPool !== undefined) usage('--key-pool and --unique-keys exclude each other: give one');
   const keys: KeyMode = raw.uniqueKeys === true ? { kind: 'unique' } : { kind: 'pool', size: integer(raw.keyPool, '--key-pool', 1, 4096, FLEET_DEFAULTS.keyPool) };
   const faults = parseFaults(raw.faults ?? '');
-  const siteUrl = raw.siteUrl?.trim() || undefined;
   if (siteUrl !== undefined) {
     try {
       const u = new URL(siteUrl);
@@ -199,6 +213,7 @@ export function resolveFleetOptions(raw: RawFleetOptions): FleetOptions {
     seed,
     internetShare,
     startMs: parseStart(raw.start ?? FLEET_DEFAULTS.start),
+    ...(siteUrl !== undefined && raw.start === undefined ? { startFromSite: true } : {}),
     runForMs,
     installWindowMs,
     restartEveryMs,
@@ -216,6 +231,22 @@ export function resolveFleetOptions(raw: RawFleetOptions): FleetOptions {
     siteEvents,
     out,
   };
+}
+
+/**
+ * The run's start against a remote site whose clock read `siteNowMs`: that time, unless --start was given; a given
+ * --start must keep the whole run (start to start + --run-for) within 15 minutes of the site's clock.
+ */
+export function startOnSiteClock(o: FleetOptions, siteNowMs: number): FleetOptions {
+  if (o.startFromSite === true) return { ...o, startMs: siteNowMs };
+  if (o.startMs < siteNowMs - REMOTE_SITE_SKEW_MS || o.startMs + o.runForMs > siteNowMs + REMOTE_SITE_SKEW_MS) {
+    usage(
+      `--start ${new Date(o.startMs).toISOString()} is too far from the clock of the site at ${o.siteUrl ?? 'the site'} ` +
+        `(${new Date(siteNowMs).toISOString()}): it refuses requests more than 15 minutes off its clock, so the run ` +
+        `(--start to --start + --run-for) must stay within 15 minutes of it; drop --start to start at the site's time`,
+    );
+  }
+  return o;
 }
 
 /** `--site-event 60d:rotate-token-signing`, `90d:cmg-enabled=false` (the lifecycle's) and `3d:block-bulk-token`. */

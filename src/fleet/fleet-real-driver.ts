@@ -41,6 +41,8 @@ export interface RealDriverOptions {
   siteThread?: boolean;
   /** For --site-url with internet agents: the bulk token to install with. */
   regtoken?: string;
+  /** For --site-url: the site already connected (runFleetToDir reads its clock first); the driver closes it. */
+  remoteSite?: FleetSite;
 }
 
 /** A bulk token is valid 7 days at most; one is made per 5-day period of arrivals so each has 2 days to spare. */
@@ -60,7 +62,7 @@ export async function createRealDriver(d: RealDriverOptions): Promise<FleetAgent
     if (o.internetShare > 0 && d.regtoken === undefined) {
       throw new CcmsimError('CCMSIM_USAGE', '--site-url with internet agents needs --regtoken (a bulk token from that site), or --internet-share 0');
     }
-    site = await connectFleetSite(o.siteUrl);
+    site = d.remoteSite ?? (await connectFleetSite(o.siteUrl));
   } else if (d.siteThread === true && siteWorkerAvailable() && 'shareTime' in clock) {
     const worker = await startSiteWorker({
       siteDir: join(o.out, 'site'),
@@ -109,7 +111,9 @@ export async function createRealDriver(d: RealDriverOptions): Promise<FleetAgent
 
   const cmg = site.siteNames.cmgUrl.replace(/^https:\/\//i, '');
   const mpHost = new URL(site.siteNames.mpUrl).hostname;
-  const siteCode = backend?.siteCode ?? 'AUTO';
+  // The command lines name the site's code, as an admin copies it from the console: the remote site publishes it
+  // at /ccmsim/site (SMSSITECODE=AUTO is not allowed with CCMHOSTNAME).
+  const siteCode = site.remote?.siteCode ?? backend?.siteCode ?? 'AUTO';
 
   /** The shared transport, seen through one agent: concurrency slot, fault key, timing. */
   const agentTransport = (agent: number): SiteTransport => {

@@ -1,15 +1,18 @@
 /**
  * Owns one complete fleet run with real agents: the output directory, the clock, the keys, the engine with the real
  * driver, and the files written at the end. The CLI, the bench and the integration tests all go through here.
+ * Against a remote site (--site-url) it connects before making the clock: the run starts at the site's clock.
  */
 import type { RsaKeyPair } from '../crypto/rsa-keys.js';
 import type { KeyProvider } from '../crypto/key-provider.js';
 import { VirtualClock } from '../clock/clock.js';
 import { runFleet, type FleetProgress, type FleetRunResult } from './fleet-engine.js';
 import { makeKeyPool, pooledKeys, uniqueKeys, type FleetKeys } from './fleet-keys.js';
-import type { FleetOptions } from './fleet-options.js';
+import { CcmsimError } from '../errors.js';
+import { startOnSiteClock, type FleetOptions } from './fleet-options.js';
 import { prepareOutDir, writeFleetOutputs } from './fleet-output.js';
 import { createRealDriver } from './fleet-real-driver.js';
+import { connectFleetSite, type FleetSite } from './fleet-site.js';
 import type { FleetSummary } from './fleet-summary.js';
 
 export interface FleetRunDeps {
@@ -35,7 +38,11 @@ export interface FleetRunOutput {
   keySetupMs: number;
 }
 
-export async function runFleetToDir(options: FleetOptions, deps: FleetRunDeps): Promise<FleetRunOutput> {
+export async function runFleetToDir(requested: FleetOptions, deps: FleetRunDeps): Promise<FleetRunOutput> {
+  if (requested.siteUrl !== undefined && requested.internetShare > 0 && deps.regtoken === undefined) {
+    throw new CcmsimError('CCMSIM_USAGE', '--site-url with internet agents needs --regtoken (a bulk token from that site), or --internet-share 0');
+  }
+  let options = requested;
   prepareOutDir(options.out);
   const t0 = deps.wallNow();
   let keys: FleetKeys & { stop?: () => void };
@@ -47,6 +54,20 @@ export async function runFleetToDir(options: FleetOptions, deps: FleetRunDeps): 
     keys = uniqueKeys(2 * Math.ceil((options.agents - options.shard.index) / options.shard.count));
   }
   const keySetupMs = deps.wallNow() - t0;
+  // A remote site keeps its own clock and checks request times against it: read it once the keys are ready (just
+  // before the agents start), so the virtual clock starts where the site's stands.
+  let remote: FleetSite | undefined;
+  let remoteTaken = false;
+  try {
+    if (options.siteUrl !== undefined) {
+      remote = await connectFleetSite(options.siteUrl);
+      options = startOnSiteClock(options, remote.remote!.siteNowMs);
+    }
+  } catch (err) {
+    keys.stop?.();
+    await remote?.close();
+    throw err;
+  }
   const clock = new VirtualClock(options.startMs, { batch: true, tickMs: options.tickMs });
   deps.onStart?.();
   try {
@@ -54,20 +75,24 @@ export async function runFleetToDir(options: FleetOptions, deps: FleetRunDeps): 
       clock,
       wallNow: deps.wallNow,
       ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
-      createDriver: (services) =>
-        createRealDriver({
+      createDriver: (services) => {
+        remoteTaken = true;
+        return createRealDriver({
           options,
           clock,
           services,
           keys,
+          ...(remote ? { remoteSite: remote } : {}),
           ...(deps.siteKeys ? { siteKeys: deps.siteKeys } : {}),
           ...(deps.regtoken !== undefined ? { regtoken: deps.regtoken } : {}),
           siteThread: deps.siteThread ?? true,
-        }),
+        });
+      },
     });
     const summary = await writeFleetOutputs(options.out, run);
     return { summary, run, clock, keySetupMs };
   } finally {
     keys.stop?.();
+    if (!remoteTaken) await remote?.close();
   }
 }

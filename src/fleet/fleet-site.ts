@@ -1,7 +1,8 @@
 /**
  * Owns the site a fleet talks to. Embedded (default): the site directory inside --out, served on loopback by the
  * embedded module with the fleet's fault hook, reached through one shared keep-alive transport (undici pools).
- * Remote (--site-url): a running `ccmsim site serve`, through the embedded module's connectRemoteSite.
+ * Remote (--site-url): a running `ccmsim site serve`, through the embedded module's connectRemoteSite, which also
+ * tells the site's code and its clock.
  */
 import type { Clock } from '../clock/clock.js';
 import type { Random } from '../clock/random.js';
@@ -17,6 +18,8 @@ export interface FleetSite {
   siteNames: { mpUrl: string; cmgUrl: string };
   /** The in-process site (embedded only). */
   site: Site | undefined;
+  /** A remote site (--site-url): its code, and its clock when the fleet connected. */
+  remote?: { siteCode: string; siteNowMs: number };
   close(): Promise<void>;
 }
 
@@ -43,5 +46,12 @@ export async function startFleetSite(options: {
 
 export async function connectFleetSite(siteUrl: string): Promise<FleetSite> {
   const c = await connectRemoteSite(siteUrl);
-  return { endpoints: c.endpoints, transport: c.transport, siteNames: c.siteNames, site: undefined, close: () => c.close() };
+  return {
+    endpoints: c.endpoints,
+    transport: c.transport,
+    siteNames: c.siteNames,
+    site: undefined,
+    remote: { siteCode: c.description.siteCode, siteNowMs: c.siteNowMs },
+    close: () => c.close(),
+  };
 }
