@@ -114,6 +114,8 @@ export const FLEET_DEFAULTS = {
  * keeps its own clock while the fleet's runs ahead, so a run against one must stay within this of the site's time.
  */
 export const REMOTE_SITE_SKEW_MS = 15 * MINUTE_MS;
+/** --run-for and --install-window when --site-url is given without them. */
+export const REMOTE_SITE_DEFAULTS = { runFor: '15m', installWindow: '5m' } as const;
 
 /** Beyond this, a single process is the wrong tool: shard the run. */
 const MAX_AGENTS = 1_000_000;
@@ -174,9 +176,11 @@ export function resolveFleetOptions(raw: RawFleetOptions): FleetOptions {
   const shareText = raw.internetShare ?? FLEET_DEFAULTS.internetShare;
   const internetShare = typeof shareText === 'number' ? shareText : /^\s*\d*\.?\d+\s*$/.test(shareText) ? Number(shareText) : Number.NaN;
   if (!(internetShare >= 0 && internetShare <= 1)) usage(`--internet-share: '${shareText}' must be a number from 0 to 1`);
-  const runForMs = parseDuration(raw.runFor ?? FLEET_DEFAULTS.runFor, '--run-for');
-  const installWindowMs = parseDuration(raw.installWindow ?? FLEET_DEFAULTS.installWindow, '--install-window', { allowZero: true });
   const siteUrl = raw.siteUrl?.trim() || undefined;
+  // Against a remote site the defaults are a run that fits its clock (installs and first tokens: see below).
+  const defaults = siteUrl === undefined ? FLEET_DEFAULTS : { ...FLEET_DEFAULTS, ...REMOTE_SITE_DEFAULTS };
+  const runForMs = parseDuration(raw.runFor ?? defaults.runFor, '--run-for');
+  const installWindowMs = parseDuration(raw.installWindow ?? defaults.installWindow, '--install-window', { allowZero: true });
   if (siteUrl !== undefined && runForMs > REMOTE_SITE_SKEW_MS) {
     usage(
       `--site-url: --run-for ${formatDuration(runForMs)} is longer than 15m: a remote site keeps its own clock and refuses requests more than ` +
@@ -255,8 +259,12 @@ export function parseFleetSiteEvents(value: string | string[] | undefined): Flee
   const out: FleetSiteEvent[] = [];
   for (const item of items) {
     const colon = item.indexOf(':');
-    if (colon >= 0 && item.slice(colon + 1).trim().toLowerCase() === 'block-bulk-token') {
+    const what = colon >= 0 ? item.slice(colon + 1).trim().toLowerCase() : '';
+    if (what === 'block-bulk-token') {
       out.push({ atMs: parseDuration(item.slice(0, colon), '--site-event', { allowZero: true }), action: { kind: 'block-bulk-token' }, text: item });
+    } else if (colon >= 0 && what !== 'rotate-token-signing' && !what.startsWith('cmg-enabled=')) {
+      // The lifecycle's parser knows only its two events; the fleet's list has a third.
+      usage(`--site-event: unknown event '${item.slice(colon + 1)}' (known: rotate-token-signing, cmg-enabled=true|false, block-bulk-token)`);
     } else {
       out.push(...parseSiteEvents(item));
     }

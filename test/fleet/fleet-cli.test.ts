@@ -59,6 +59,22 @@ describe('ccmsim fleet (command line)', () => {
     expect(() => resolveFleetOptions({ out: '/tmp/x' })).toThrow(/--seed is required/);
     expect(() => resolveFleetOptions({ seed: 1 })).toThrow(/--out DIR is required/);
   });
+
+  it('names every site event a fleet knows when one is unknown, and still takes each of them', () => {
+    const base = { seed: 1, out: '/tmp/x', runFor: '100d' };
+    expect(() => resolveFleetOptions({ ...base, siteEvent: ['3d:reboot-site'] })).toThrow(
+      "--site-event: unknown event 'reboot-site' (known: rotate-token-signing, cmg-enabled=true|false, block-bulk-token)",
+    );
+    const o = resolveFleetOptions({ ...base, siteEvent: ['60d:rotate-token-signing', '90d:cmg-enabled=false', '3d:block-bulk-token'] });
+    expect(o.siteEvents.map((e) => e.action.kind)).toEqual(['block-bulk-token', 'rotate-token-signing', 'cmg-enabled']);
+  });
+
+  it('against a running site, defaults to a run its clock allows: 15 minutes, arrivals in the first 5', () => {
+    const o = resolveFleetOptions({ seed: 1, out: '/tmp/x', siteUrl: 'http://127.0.0.1:8080' });
+    expect([o.runForMs, o.installWindowMs]).toEqual([15 * 60_000, 5 * 60_000]);
+    expect(resolveFleetOptions({ seed: 1, out: '/tmp/x' }).runForMs).toBe(30 * 86_400_000);
+    expect(() => resolveFleetOptions({ seed: 1, out: '/tmp/x', siteUrl: 'http://127.0.0.1:8080', runFor: '1d' })).toThrow(/longer than 15m/);
+  });
 });
 
 describe('fault decisions', () => {

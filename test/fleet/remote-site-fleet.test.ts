@@ -156,7 +156,7 @@ describe('ccmsim fleet --site-url (a running ccmsim site serve)', () => {
   });
 
   it('refuses up front a run longer than the site clock check allows (15 minutes), saying what to do', async () => {
-    const run = await fleet(['--site-url', 'http://127.0.0.1:9', '--agents', '4', '--seed', '1', '--internet-share', '0']);
+    const run = await fleet(['--site-url', 'http://127.0.0.1:9', '--agents', '4', '--seed', '1', '--internet-share', '0', '--run-for', '30d']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/CCMSIM_USAGE/);
     expect(run.stderr).toMatch(/--site-url.*--run-for 30d.*15m/);

@@ -90,7 +90,7 @@ export function fleetCommand(y: Argv, ctx: CommandContext): Argv {
         .option('key-pool', { ...RUN_VALUE, describe: `agents share K key pairs, each with its own certificates (default ${FLEET_DEFAULTS.keyPool})` })
         .option('unique-keys', { ...RUN_SWITCH, describe: 'every agent generates its own RSA-2048 keys (slow: about 14 keys/s on 2 cores)' })
         .option('faults', { ...RUN_VALUE, describe: 'site faults, e.g. mp-503=0.2,reset=0.05,latency=50ms,mp-down=10d-11d' })
-        .option('site-url', { ...RUN_VALUE, describe: "a running 'ccmsim site serve' (default: an embedded site in --out)" })
+        .option('site-url', { ...RUN_VALUE, describe: "a running 'ccmsim site serve' (default: an embedded site in --out); installs and first tokens on the site's clock, --run-for at most 15m (default 15m, arrivals in 5m)" })
         .option('regtoken', { ...RUN_VALUE, describe: 'bulk token for internet agents with --site-url' })
         .option('shard', { ...RUN_VALUE, describe: 'run the agents whose index mod n is i, e.g. 0/3' })
         .option('agent-logs', { ...RUN_VALUE, describe: `none | sample:N | all (default ${FLEET_DEFAULTS.agentLogs})` })
