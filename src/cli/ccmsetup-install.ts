@@ -142,6 +142,7 @@ export async function installWithOptions(
   const computerName = options.computerName ?? drawComputerName(random.fork('computer-name'));
   const machineDir = resolve(io.cwd, options.machineDir ?? join('logs', computerName));
   const clock: Clock = deps.clock ?? (options.startMs !== undefined ? new VirtualClock(options.startMs) : new RealClock());
+  let retryHinted = false;
   const connection: SiteConnection = options.siteUrl
     ? await connectRemoteSite(options.siteUrl, clock)
     : await startEmbeddedSite({
@@ -168,6 +169,9 @@ export async function installWithOptions(
           if (e.kind === 'retry' && !options.json && clock.kind === 'real') {
             const at = new Date(e.nextAttemptAt).toISOString();
             io.stdout(`ccmsetup-sim: ${e.reason}; next retry at ${at} (gives up at ${new Date(e.giveUpAt).toISOString()})\n`);
+            // On the real clock these are real waits, as ccmsetup's (up to /downloadtimeout, a day by default).
+            if (!retryHinted) io.stdout('ccmsetup-sim: waiting as ccmsetup does (/retry, /downloadtimeout); Ctrl+C stops, --start runs on a virtual clock where waits pass at once\n');
+            retryHinted = true;
           }
         },
       }),

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VirtualClock } from '../../src/clock/clock.js';
+import { VirtualClock, type Clock } from '../../src/clock/clock.js';
 import { Random } from '../../src/clock/random.js';
 import { fixedKeys } from '../../src/crypto/key-provider.js';
 import { captureIo } from '../../src/cli/io.js';
@@ -109,6 +109,38 @@ describe('ccmsetup-sim from the command line', () => {
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/--network takes intranet or internet/);
     expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('ccmsetup-sim on the real clock', () => {
+  it('says once that it waits as ccmsetup does, and how to stop or skip the wait, then prints each retry', async () => {
+    // A clock of the real kind whose waits pass at once: the CLI prints what it prints on the real clock.
+    let nowMs = START;
+    const realLooking: Clock = {
+      kind: 'real',
+      now: () => nowMs,
+      sleep: async (ms) => {
+        nowMs += ms;
+      },
+      schedule: (atMs, fn) => {
+        void Promise.resolve().then(() => {
+          nowMs = Math.max(nowMs, atMs);
+          return fn();
+        });
+        return () => undefined;
+      },
+      spawn: (fn) => fn(),
+    };
+    const saved = installCliOverrides.clock;
+    installCliOverrides.clock = realLooking;
+    try {
+      const r = await run(ccmsetupMain, ['/mp:MP09.CONTOSO.COM', 'SMSSITECODE=ABC', '/retry:10', '/downloadtimeout:25', '--site-dir', siteDir, '--computer-name', 'PC-WAITS']);
+      expect(r.code).toBe(6);
+      expect(r.out.match(/next retry at /g)).toHaveLength(2);
+      expect(r.out.match(/waiting as ccmsetup does \(\/retry, \/downloadtimeout\); Ctrl\+C stops, --start runs on a virtual clock/g)).toHaveLength(1);
+    } finally {
+      installCliOverrides.clock = saved;
+    }
   });
 });
 
