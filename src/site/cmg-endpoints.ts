@@ -19,6 +19,8 @@ export interface CmgEndpointsOptions {
   site: Site;
   logs: ServerLogs;
   mp: MpEndpoints;
+  /** Told of each request the connection point forwarded to the MP, with the MP's answer (the MP's IIS log lists them). */
+  onForwarded?: (req: HttpRequest, mpPath: string, status: number, startedMs: number) => void;
 }
 
 export interface CmgEndpoints {
@@ -128,12 +130,14 @@ export function createCmgEndpoints(options: CmgEndpointsOptions): CmgEndpoints {
         scope,
       );
       let res: HttpResponse;
+      const forwardedAt = site.clock.now();
       try {
         res = await mp.handle({ http: req, via: 'cmg', path: rest, auth, scope, cmgMode: mode });
       } catch (err) {
         if (!isCcmsimError(err)) throw err;
         res = refusal(err);
       }
+      options.onForwarded?.(req, rest, res.status, forwardedAt);
       logs.write(
         'SMS_CLOUD_PROXYCONNECTOR',
         `MessageID: ${messageId} RequestURI: ${mpUrl} EndpointName: ${endpointName(rest)} ResponseHeader: HTTP/1.1 ${res.status} ${reasonPhrase(res.status)} ~~ ` +

@@ -66,9 +66,18 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
     ...(options.logMaxHistory !== undefined ? { maxHistory: options.logMaxHistory } : {}),
     ...(options.batchLogWrites === true ? { batchWrites: true } : {}),
   });
+  // The MP's IIS access log: one line per request, whatever its fate, including those the CMG forwards.
+  const iis = new IisLog(site.paths);
   let addresses: SiteServerAddresses = { mpUrl: '', cmgUrl: undefined, cmgAddress: undefined, cmgPort: undefined };
   const mp = createMpEndpoints({ site, logs, addresses: () => addresses });
-  const cmg = createCmgEndpoints({ site, logs, mp });
+  const cmg = createCmgEndpoints({
+    site,
+    logs,
+    mp,
+    // Forwarded requests reach the MP from the CMG connection point (on the site server), on the MP's port 80.
+    onForwarded: (req, mpPath, status, startedMs) =>
+      iisLine({ method: req.method, path: mpPath, query: req.query, remoteAddress: options.host, userAgent: req.headers['user-agent'], serverPort: 80 }, status, startedMs),
+  });
 
   const withFaults =
     (server: 'mp' | 'cmg', handler: (req: HttpRequest) => Promise<HttpResponse>) =>
@@ -84,17 +93,18 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
       return handler(req);
     };
 
-  // The MP's IIS access log: one line per request, whatever its fate.
-  const iis = new IisLog(site.paths);
-  let mpPortNow = 0;
-  const iisLine = (req: { method: string; path: string; query: string; remoteAddress: string; userAgent: string | undefined }, status: number, started: number): void => {
+  const iisLine = (
+    req: { method: string; path: string; query: string; remoteAddress: string; userAgent: string | undefined; serverPort: number },
+    status: number,
+    started: number,
+  ): void => {
     iis.write({
       timeMs: clock.now(),
       serverIp: options.host,
       method: req.method,
       path: req.path,
       query: req.query,
-      serverPort: mpPortNow,
+      serverPort: req.serverPort,
       clientIp: req.remoteAddress.replace(/^::ffff:/, ''),
       userAgent: req.userAgent,
       status,
@@ -104,7 +114,14 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
   const mpHandler = withFaults('mp', (req) => mp.handle({ http: req, via: 'mp', path: req.path }));
   const loggedMpHandler = async (req: HttpRequest): Promise<HttpResponse | 'reset'> => {
     const started = clock.now();
-    const line = { method: req.method, path: req.path, query: req.query, remoteAddress: req.remoteAddress, userAgent: req.headers['user-agent'] };
+    const line = {
+      method: req.method,
+      path: req.path,
+      query: req.query,
+      remoteAddress: req.remoteAddress,
+      userAgent: req.headers['user-agent'],
+      serverPort: portOfHost(req.headers['host']),
+    };
     let res: HttpResponse | 'reset';
     try {
       res = await mpHandler(req);
@@ -126,7 +143,7 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
       const [method = '-', target = '-'] = (r.requestLine ?? '').split(' ');
       const q = target.indexOf('?');
       const path = q < 0 ? target : target.slice(0, q);
-      iisLine({ method, path, query: q < 0 ? '' : target.slice(q + 1), remoteAddress: r.remoteAddress, userAgent: undefined }, r.status, clock.now());
+      iisLine({ method, path, query: q < 0 ? '' : target.slice(q + 1), remoteAddress: r.remoteAddress, userAgent: undefined, serverPort: 80 }, r.status, clock.now());
     }
   };
 
@@ -139,7 +156,6 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
     onHandlerError: onHandlerError('mp'),
     onRefusal: onRefusal('mp'),
   });
-  mpPortNow = mpServer.port;
   let cmgServer: HttpServer;
   try {
     const cmgCert = activeCertificate(site.db, 'cmg-server');
@@ -182,4 +198,13 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
       return closing;
     },
   };
+}
+
+/**
+ * s-port as IIS logs it: the port the client addressed (the Host header's, else HTTP's 80), not the loopback port the
+ * simulated network maps MP01.CONTOSO.COM:80 to.
+ */
+function portOfHost(host: string | undefined): number {
+  const m = /:(\d{1,5})$/.exec(host ?? '');
+  return m ? Number(m[1]) : 80;
 }

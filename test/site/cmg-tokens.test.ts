@@ -358,6 +358,18 @@ describe('CMG gatekeeping', () => {
     expect(cab.statusCode).toBe(200);
     await cab.body.dump();
     expect(fx.log('CMGService')).toContain('Rejected request /CCM_PROXY_SERVERAUTH/999/SMS_MP/.SMS_AUT: no management point is published with id 999.');
+    // What the connection point forwarded reaches the MP's IIS log (on its port 80), what the CMG refused does not.
+    const iis = readFileSync(fx.servers.logs.pathOf('CcmIsapi').replace(/SMS_CCM[\\/]Logs[\\/]CcmIsapi\.log$/, 'inetpub/logs/LogFiles/W3SVC1/u_ex260301.log'), 'utf8');
+    const lines = iis.split('\r\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(lines.map((l) => l.split(' ').slice(3, 7).join(' '))).toEqual(['GET /SMS_MP/.sms_aut MPLIST 80', 'GET /CCM_Client/ccmsetup.cab - 80']);
+  });
+
+  it('logs s-port as the port the client addressed, 80 when its Host header names none', async () => {
+    fx = await startServerFixture();
+    const res = await request(`${fx.servers.mpUrl}/SMS_MP/.sms_aut?MPLIST`, { headers: { host: 'MP01.CONTOSO.COM' } });
+    await res.body.dump();
+    const iis = readFileSync(fx.servers.logs.pathOf('CcmIsapi').replace(/SMS_CCM[\\/]Logs[\\/]CcmIsapi\.log$/, 'inetpub/logs/LogFiles/W3SVC1/u_ex260301.log'), 'utf8');
+    expect(iis).toMatch(/ GET \/SMS_MP\/\.sms_aut MPLIST 80 - 127\.0\.0\.1 /);
   });
 
   it('presents a certificate chained to the site root for the CMG host name (a client trusting nothing else fails)', async () => {
