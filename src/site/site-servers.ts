@@ -67,7 +67,7 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
     ...(options.batchLogWrites === true ? { batchWrites: true } : {}),
   });
   // The MP's IIS access log: one line per request, whatever its fate, including those the CMG forwards.
-  const iis = new IisLog(site.paths);
+  const iis = new IisLog(site.paths, { batchWrites: options.batchLogWrites === true });
   let addresses: SiteServerAddresses = { mpUrl: '', cmgUrl: undefined, cmgAddress: undefined, cmgPort: undefined };
   const mp = createMpEndpoints({ site, logs, addresses: () => addresses });
   const cmg = createCmgEndpoints({
@@ -175,6 +175,7 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
   } catch (err) {
     await mpServer.close();
     logs.close();
+    iis.close();
     throw err;
   }
   const config = site.config();
@@ -194,6 +195,7 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
       closing ??= (async () => {
         await Promise.all([mpServer.close(), cmgServer.close()]);
         logs.close();
+        iis.close();
       })();
       return closing;
     },

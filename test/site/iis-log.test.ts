@@ -1,0 +1,60 @@
+// The MP's IIS log on its own: a header on each new day's file, one line per request, batched lines written at the
+// end of the turn or at close, and a file that already exists appended to without a second header.
+import { describe, it, expect, afterEach } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IisLog, type IisLogEntry } from '../../src/site/iis-log.js';
+import { sitePaths } from '../../src/site/site-dir.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function entry(iso: string, path: string): IisLogEntry {
+  return { timeMs: Date.parse(iso), serverIp: '10.0.0.5', method: 'GET', path, query: 'MPLIST', serverPort: 80, clientIp: '10.0.0.9', userAgent: 'SMS CCM 5.0', status: 200, timeTakenMs: 3 };
+}
+
+function lines(log: IisLog, iso: string): string[] {
+  return readFileSync(log.pathFor(Date.parse(iso)), 'utf8').split('\r\n').filter((l) => l !== '');
+}
+
+describe('the IIS access log', () => {
+  it('starts each day with the W3C header and appends to an existing file without another', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccmsim-iis-'));
+    dirs.push(dir);
+    const paths = sitePaths(dir);
+    const first = new IisLog(paths);
+    first.write(entry('2026-03-01T23:59:58Z', '/SMS_MP/.sms_aut'));
+    first.write(entry('2026-03-02T00:00:01Z', '/SMS_MP/.sms_aut'));
+    first.close();
+    const again = new IisLog(paths);
+    again.write(entry('2026-03-02T08:00:00Z', '/CCM_Client/ccmsetup.cab'));
+    again.close();
+    expect(lines(first, '2026-03-01T00:00:00Z')).toEqual([
+      '#Software: Microsoft Internet Information Services 10.0',
+      '#Version: 1.0',
+      '#Date: 2026-03-01 23:59:58',
+      expect.stringMatching(/^#Fields: date time s-ip cs-method /),
+      '2026-03-01 23:59:58 10.0.0.5 GET /SMS_MP/.sms_aut MPLIST 80 - 10.0.0.9 SMS+CCM+5.0 - 200 0 0 3',
+    ]);
+    const day2 = lines(first, '2026-03-02T00:00:00Z');
+    expect(day2.filter((l) => l.startsWith('#Software'))).toHaveLength(1);
+    expect(day2.filter((l) => !l.startsWith('#')).map((l) => l.split(' ')[4])).toEqual(['/SMS_MP/.sms_aut', '/CCM_Client/ccmsetup.cab']);
+  });
+
+  it('with batchWrites, writes a turn\'s lines at the end of the turn, and what is left at close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccmsim-iis-'));
+    dirs.push(dir);
+    const log = new IisLog(sitePaths(dir), { batchWrites: true });
+    log.write(entry('2026-03-01T10:00:00Z', '/a'));
+    log.write(entry('2026-03-01T10:00:01Z', '/b'));
+    expect(readFileSync(log.pathFor(Date.parse('2026-03-01T10:00:00Z')), 'utf8')).toBe('');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines(log, '2026-03-01T10:00:00Z').filter((l) => !l.startsWith('#'))).toHaveLength(2);
+    log.write(entry('2026-03-01T10:00:02Z', '/c'));
+    log.close();
+    expect(lines(log, '2026-03-01T10:00:00Z').filter((l) => !l.startsWith('#')).map((l) => l.split(' ')[4])).toEqual(['/a', '/b', '/c']);
+  });
+});
