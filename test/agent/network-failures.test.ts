@@ -23,7 +23,10 @@ afterAll(async () => {
   await w.close();
 });
 
-async function installWith(endpoints: Parameters<typeof createSiteTransport>[0], line: string, name: string) {
+type SiteClient = ReturnType<typeof createCcmSiteClient>;
+
+/** Installs `name` with `line` through `endpoints`; `wrapSite` may stand between the agent and the site. */
+async function installWith(endpoints: Parameters<typeof createSiteTransport>[0], line: string, name: string, wrapSite: (s: SiteClient) => SiteClient = (s) => s) {
   const transport = createSiteTransport(endpoints);
   try {
     return await runOnClock(w.clock, () =>
@@ -35,7 +38,7 @@ async function installWith(endpoints: Parameters<typeof createSiteTransport>[0],
         clock: w.clock,
         random: new Random(name),
         keys: fixedKeys([testKeyPair(12), testKeyPair(13)]),
-        site: createCcmSiteClient(transport, w.clock),
+        site: wrapSite(createCcmSiteClient(transport, w.clock)),
         siteNames: w.conn.siteNames,
       }),
     );
@@ -69,49 +72,34 @@ describe('network failures', () => {
 
 describe('a failed download', () => {
   it('is logged as BITS logs it, retried, and a download that keeps failing ends with BITS\' HRESULT', async () => {
-    const transport = createSiteTransport(w.conn.endpoints);
-    const site = createCcmSiteClient(transport, w.clock);
     let failures = 0;
-    const failing = (times: number): typeof site => ({
-      ...site,
-      download: (route, auth, url) => {
-        if (failures++ < times) return Promise.reject(refusalError({ status: 503, headers: {}, body: Buffer.alloc(0) }, url, auth));
-        return site.download(route, auth, url);
-      },
-    });
+    // The first `times` downloads answer 503, as a busy MP or CMG would.
+    const failing =
+      (times: number) =>
+      (site: SiteClient): SiteClient => ({
+        ...site,
+        download: (route, auth, url) => {
+          if (failures++ < times) return Promise.reject(refusalError({ status: 503, headers: {}, body: Buffer.alloc(0) }, url, auth));
+          return site.download(route, auth, url);
+        },
+      });
     const run = (name: string, times: number, extra: string) =>
-      runOnClock(w.clock, () =>
-        runCcmsetup({
-          commandLine: parseCcmsetupCommandLine(`/mp:MP01.CONTOSO.COM SMSSITECODE=ABC /retry:10 ${extra}`),
-          machineDir: join(w.dir, name),
-          computerName: name,
-          timeZone: 'UTC',
-          clock: w.clock,
-          random: new Random(name),
-          keys: fixedKeys([testKeyPair(12), testKeyPair(13)]),
-          site: failing(times),
-          siteNames: w.conn.siteNames,
-        }),
-      );
-    try {
-      const once = await run('PC-BITS-ONCE', 1, '');
-      expect(once.exitCode).toBe(0);
-      const lines = messages(once.logs.ccmsetup);
-      const bits = lines.filter((l) => l.startsWith('Failed to download files through BITS.'));
-      expect(bits).toEqual([
-        'Failed to download files through BITS. Error: 0x801901f7, Description HTTP status 503: The service is temporarily overloaded.\r\n, Context: The error occurred while the remote file was being processed.\r\n.',
-      ]);
-      expect(lines.some((l) => l.startsWith('Post to ') && /client\.msi|ccmsetup\.cab/i.test(l))).toBe(false);
-      inOrder(lines, [/^Failed to download files through BITS\./, 'Next retry in 10 minute(s)...', 'Download complete.']);
+      installWith(w.conn.endpoints, `/mp:MP01.CONTOSO.COM SMSSITECODE=ABC /retry:10 ${extra}`, name, failing(times));
+    const once = await run('PC-BITS-ONCE', 1, '');
+    expect(once.exitCode).toBe(0);
+    const lines = messages(once.logs.ccmsetup);
+    const bits = lines.filter((l) => l.startsWith('Failed to download files through BITS.'));
+    expect(bits).toEqual([
+      'Failed to download files through BITS. Error: 0x801901f7, Description HTTP status 503: The service is temporarily overloaded.\r\n, Context: The error occurred while the remote file was being processed.\r\n.',
+    ]);
+    expect(lines.some((l) => l.startsWith('Post to ') && /client\.msi|ccmsetup\.cab/i.test(l))).toBe(false);
+    inOrder(lines, [/^Failed to download files through BITS\./, 'Next retry in 10 minute(s)...', 'Download complete.']);
 
-      failures = 0;
-      const always = await run('PC-BITS-ALWAYS', 1_000, '/downloadtimeout:30');
-      expect(always.exitCode).toBe(6);
-      expect(always.error).toMatchObject({ httpStatus: 503, hresult: '0x801901f7' });
-      inOrder(messages(always.logs.ccmsetup), ['CcmSetup failed with error code 0x801901f7', 'CcmSetup is exiting with return code 6']);
-    } finally {
-      await transport.close();
-    }
+    failures = 0;
+    const always = await run('PC-BITS-ALWAYS', 1_000, '/downloadtimeout:30');
+    expect(always.exitCode).toBe(6);
+    expect(always.error).toMatchObject({ httpStatus: 503, hresult: '0x801901f7' });
+    inOrder(messages(always.logs.ccmsetup), ['CcmSetup failed with error code 0x801901f7', 'CcmSetup is exiting with return code 6']);
   });
 });
 
