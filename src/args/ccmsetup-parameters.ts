@@ -19,7 +19,7 @@ function checkMpList(value: string): string | undefined {
     if (SCHEME.test(mp) && !/^https?:\/\//i.test(mp)) return `${mp}: only http:// or https:// may prefix a management point`;
     if (/\s/.test(mp)) return `${JSON.stringify(mp)} holds a space`;
     const host = mp.replace(/^https?:\/\//i, '').split('/')[0]!;
-    if (!HOST.test(host)) return host === '' ? `${mp} names no server` : `${mp}: ${host} is not a server name`;
+    if (!HOST.test(host)) return host === '' ? `${mp} names no server` : `${host} is not a server name`;
     if (isCmgAddress(mp) && !/^https:\/\/[^/]+\/CCM_Proxy_(MutualAuth|ServerAuth)\/\d+\/?$/i.test(mp)) {
       return `the CMG address ${mp} must be https://<host>/CCM_Proxy_MutualAuth/<id>, the id being digits`;
     }

@@ -3,6 +3,7 @@
  * Windows line (`--command-line`), then prints usage (`/?`), the parsed command line (`--parse-only`), or hands over
  * to the install (`runInstallFromCli`, owned by the agent engineer). Exit codes are ccmsetup's return codes.
  */
+import { maskJwtsIn } from '../args/masking.js';
 import { parseCcmsetupArgs, printableCommandLine, type CcmsetupCommandLine } from '../args/parse-ccmsetup-args.js';
 import { siteTargets } from '../args/site-targets.js';
 import { splitSimulatorOptions } from '../args/simulator-options.js';
@@ -86,13 +87,14 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     const exitCode = ccmsetupExitCode(err);
     if (args.parseOnly) {
       const error = isCcmsimError(err) ? { code: err.code, message: err.message } : { code: 'CCMSIM_INTERNAL', message: String(err) };
-      io.stdout(`${JSON.stringify({ exitCode, error }, null, 2)}\n`);
+      io.stdout(`${maskJwtsIn(JSON.stringify({ exitCode, error }, null, 2))}\n`);
     }
     reportError(io, TOOL_NAME, err);
     return exitCode;
   }
   if (args.parseOnly) {
-    io.stdout(`${JSON.stringify({ ...printableCommandLine(parsed), targets: siteTargets(parsed), exitCode: CCMSETUP_EXIT.SUCCESS }, null, 2)}\n`);
+    // /regtoken is masked already; a token pasted anywhere else (/mp:, a property) is masked too.
+    io.stdout(`${maskJwtsIn(JSON.stringify({ ...printableCommandLine(parsed), targets: siteTargets(parsed), exitCode: CCMSETUP_EXIT.SUCCESS }, null, 2))}\n`);
     return CCMSETUP_EXIT.SUCCESS;
   }
   for (const warning of printableCommandLine(parsed).warnings) io.stderr(`${TOOL_NAME}: warning: ${warning}\n`);

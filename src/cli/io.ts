@@ -3,6 +3,7 @@
  * report. Tests pass a capturing `Io` and call each front door's `main()` in-process.
  */
 import { CcmsimError, isCcmsimError } from '../errors.js';
+import { maskJwtsIn } from '../args/masking.js';
 
 export interface Io {
   stdout(text: string): void;
@@ -77,11 +78,15 @@ export function reportError(io: Io, tool: string, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
     io.stderr(`${tool}: internal error: ${oneLine(message)} (CCMSIM_INTERNAL)\n`);
   }
-  if (io.env['CCMSIM_DEBUG'] && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
+  if (io.env['CCMSIM_DEBUG'] && err instanceof Error && err.stack) io.stderr(`${maskJwtsIn(err.stack)}\n`);
 }
 
+/**
+ * One line, with any token in it masked: a message may quote what the user typed, and a bulk token pasted where a GUID
+ * or a path belongs (`ccmsim site tokens block <token>`) must not be echoed back.
+ */
 function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  return maskJwtsIn(text.replace(/\s*[\r\n]+\s*/g, ' ').trim());
 }
 
 export function usageError(message: string): CcmsimError {

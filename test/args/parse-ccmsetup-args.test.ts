@@ -103,7 +103,7 @@ describe('parameters', () => {
     expect(parseCcmsetupArgs(['/mp:http://MP01.CONTOSO.COM:8080;MP02']).parameters.mp).toEqual(['http://MP01.CONTOSO.COM:8080', 'MP02']);
     expect(refusal(['/mp:https://'])).toBe('/mp:https://: https:// names no server');
     expect(refusal(['/mp:http://;MP02'])).toMatch(/http:\/\/ names no server/);
-    expect(refusal(['/mp:bad_host!'])).toBe('/mp:bad_host!: bad_host!: bad_host! is not a server name');
+    expect(refusal(['/mp:bad_host!'])).toBe('/mp:bad_host!: bad_host! is not a server name');
     expect(refusal(['/mp:https://CONTOSO.CLOUDAPP.NET/CCM_Proxy_MutualAuth/'])).toMatch(/must be https:\/\/<host>\/CCM_Proxy_MutualAuth\/<id>, the id being digits/);
     expect(refusal(['/mp:https://CONTOSO.CLOUDAPP.NET/CCM_Proxy_MutualAuth/abc'])).toMatch(/the id being digits/);
   });
