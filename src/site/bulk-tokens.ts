@@ -9,7 +9,7 @@ import type { BulkTokenClaims } from '../protocol/tokens.js';
 import type { Site } from './site.js';
 import { tokenIssuer, TOKEN_AUDIENCE } from './site-config.js';
 import { checkTimes, claimMismatch, signSiteJwt, tokenError, verifySiteJwt } from './site-jwt.js';
-import { bool, statement, writeTransaction } from './store.js';
+import { bool, statement, unusedId, writeTransaction } from './store.js';
 
 export const BULK_LIFETIME_DEFAULT_MINUTES = 4320;
 export const BULK_LIFETIME_MIN_MINUTES = 1;
@@ -82,7 +82,7 @@ export async function createBulkToken(site: Site, options: { lifetimeMinutes?: n
   if (config.serverMode === 'passive') {
     throw new CcmsimError('CCMSIM_SITE_PASSIVE', `the site server is in passive mode. ${PASSIVE_MODE_KNOWN_ISSUE}`);
   }
-  const guid = tokenGuid(site.random.uuid());
+  const guid = unusedId(site.db, 'bulk_tokens', 'guid', () => tokenGuid(site.random.uuid()));
   const nbf = Math.floor(site.clock.now() / 1000);
   const exp = nbf + lifetimeMinutes * 60;
   const claims: BulkTokenClaims = {

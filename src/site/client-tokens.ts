@@ -13,7 +13,7 @@ import { tokenIssuer, TOKEN_AUDIENCE } from './site-config.js';
 import { checkTimes, claimMismatch, CLOCK_SKEW_MS, signSiteJwt, tokenError, verifySiteJwt } from './site-jwt.js';
 import { getBulkToken } from './bulk-tokens.js';
 import { getClient } from './registrations.js';
-import { statement, writeTransaction } from './store.js';
+import { statement, unusedId, writeTransaction } from './store.js';
 import type { SiteCertificate } from './site-pki.js';
 
 export const CLIENT_TOKEN_LIFETIME_MS = 90 * 24 * 60 * 60 * 1000;
@@ -134,7 +134,7 @@ export async function issueClientToken(site: Site, smsIdText: string, options: I
     if (!config.intranetTokens) throw refused('the site does not let the management point issue tokens to clients on the internal network', 403);
   }
 
-  const tokenId = clientTokenId(site.random.uuid());
+  const tokenId = unusedId(site.db, 'client_tokens', 'token_id', () => clientTokenId(site.random.uuid()));
   const iat = Math.floor(nowMs / 1000);
   const exp = iat + CLIENT_TOKEN_LIFETIME_MS / 1000;
   const tenant = config.tenantId.toUpperCase();

@@ -26,6 +26,7 @@ import { confirmRegistration, getClient, registerClient, type ClientRecord, type
 import { certificatePublicKey, parsedCertificate } from './parsed-certificates.js';
 import { authenticateTokenRequest, describeRefusal, presentedTokenSecrets, type RequestAuth } from './request-auth.js';
 import { handleStsRequest } from './sts-endpoint.js';
+import { unusedId } from './store.js';
 
 /** A request as the MP sees it: straight from its own front, or forwarded by the CMG. */
 export interface MpRequest {
@@ -227,7 +228,7 @@ export function createMpEndpoints(options: MpEndpointsOptions): MpEndpoints {
     }
     reg(`Completed validation of Certificate [Thumbprint ${tp}] issued to '${issuedTo}'`);
 
-    const smsId = requested ?? smsGuid(site.random.uuid());
+    const smsId = requested ?? unusedId(site.db, 'clients', 'sms_id', () => smsGuid(site.random.uuid()));
     let input: RegisterClientInput = {
       smsId,
       netbiosName: request.netbiosName,

@@ -104,6 +104,20 @@ export function tableChanged(db: SiteDb, table: string): void {
   k.generations.set(table, (k.generations.get(table) ?? 0) + 1);
 }
 
+/**
+ * A new ID from `draw` that `table.column` does not hold yet. The site's IDs come from its seeded Random, so a site
+ * opened again with the same seed (two `ccmsetup-sim --seed 9` runs against one site) draws the same IDs again; the
+ * next draw is taken instead of failing on the UNIQUE constraint. `table` and `column` are code constants.
+ */
+export function unusedId<T extends string>(db: SiteDb, table: 'client_tokens' | 'bulk_tokens' | 'clients', column: string, draw: () => T): T {
+  const taken = statement(db, `SELECT 1 FROM ${table} WHERE ${column} = ?`);
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const id = draw();
+    if (taken.get(id) === undefined) return id;
+  }
+  throw new CcmsimError('CCMSIM_SITE_STATE', `cannot draw an unused ${table}.${column}`);
+}
+
 /** Wraps a SQLite failure (busy, corrupt, read-only) as a one-line CCMSIM_SITE_STATE error; passes ours through. */
 export function siteStateError(err: unknown, what: string): CcmsimError {
   if (isCcmsimError(err)) return err;
