@@ -11,6 +11,7 @@ import { freshKeys, type KeyProvider } from '../crypto/key-provider.js';
 import { CcmsimError, isCcmsimError } from '../errors.js';
 import { runCcmsetup, type AgentCommandLine, type SimulateOption } from '../agent/ccmsetup-flow.js';
 import { drawComputerName, normalizeComputerName } from '../agent/computer-name.js';
+import { machinePaths, readMachineIdentity } from '../agent/client-state.js';
 import type { CcmsetupOutcome } from '../agent/outcome.js';
 import { runOnClock } from '../agent/run-on-clock.js';
 import { connectRemoteSite, startEmbeddedSite, type SiteConnection } from '../embedded/embedded-site.js';
@@ -139,7 +140,13 @@ export async function installWithOptions(
   deps: InstallCliDeps = installCliOverrides,
 ): Promise<InstallRun> {
   const random = new Random(options.seed);
-  const computerName = options.computerName ?? drawComputerName(random.fork('computer-name'));
+  // A machine directory is one computer: run again without --computer-name, it keeps the name (and so the hardware)
+  // it was installed with, instead of a new one drawn from this run's seed.
+  const knownName =
+    options.computerName === undefined && options.machineDir !== undefined
+      ? (await readMachineIdentity(machinePaths(resolve(io.cwd, options.machineDir))))?.computerName
+      : undefined;
+  const computerName = options.computerName ?? knownName ?? drawComputerName(random.fork('computer-name'));
   const machineDir = resolve(io.cwd, options.machineDir ?? join('logs', computerName));
   const clock: Clock = deps.clock ?? (options.startMs !== undefined ? new VirtualClock(options.startMs) : new RealClock());
   let retryHinted = false;

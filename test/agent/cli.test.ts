@@ -112,6 +112,20 @@ describe('ccmsetup-sim from the command line', () => {
   });
 });
 
+describe('a machine directory is one computer', () => {
+  it('run again without --computer-name, it keeps the name and hardware it was installed with, whatever the seed', async () => {
+    const machine = join(dir, 'machines', 'kept');
+    const line = ['/mp:MP01.CONTOSO.COM', 'SMSSITECODE=ABC', '--site-dir', siteDir, '--machine-dir', machine];
+    const first = await run(ccmsetupMain, [...line, '--seed', '11']);
+    const second = await run(ccmsetupMain, [...line, '--seed', '12']);
+    expect([first.code, second.code]).toEqual([0, 0]);
+    const name = (out: string): string => /^ccmsetup-sim: (\S+) /.exec(out)![1]!;
+    expect(name(second.out)).toBe(name(first.out));
+    const identity = JSON.parse(readFileSync(join(machine, 'Windows', 'ccmsim-machine.json'), 'utf8')) as { computerName: string };
+    expect(identity.computerName).toBe(name(first.out));
+  });
+});
+
 describe('ccmsetup-sim on the real clock', () => {
   it('says once that it waits as ccmsetup does, and how to stop or skip the wait, then prints each retry', async () => {
     // A clock of the real kind whose waits pass at once: the CLI prints what it prints on the real clock.
