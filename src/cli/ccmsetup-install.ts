@@ -16,7 +16,7 @@ import type { CcmsetupOutcome } from '../agent/outcome.js';
 import { runOnClock } from '../agent/run-on-clock.js';
 import { connectRemoteSite, startEmbeddedSite, type SiteConnection } from '../embedded/embedded-site.js';
 import { resolveSiteDir } from '../site/site-dir.js';
-import { ccmsetupExitCode } from './exit-codes.js';
+import { CCMSETUP_EXIT, ccmsetupExitCode } from './exit-codes.js';
 import { reportError, type Io } from './io.js';
 // Issue 5 hook (lifecycle engineer): `--run-for` runs the installed client on for months (docs/lifecycle.md).
 import { runInstallAndKeepRunning, wantsRunFor } from './ccmsetup-run-for.js';
@@ -218,7 +218,9 @@ function summaryText(o: CcmsetupOutcome): string {
     'client-exists': 'found a client already installed (/logon): nothing done',
     failed: 'failed',
   };
-  const lines = [`ccmsetup-sim: ${o.computerName} ${what[o.result]} (return code ${o.exitCode})`];
+  // Return code 7 is no failure: ccmsetup stops until the computer restarts, then carries on.
+  const outcome = o.exitCode === CCMSETUP_EXIT.REBOOT_REQUIRED ? 'needs a restart before setup can go on (/forcereboot restarts by itself)' : what[o.result];
+  const lines = [`ccmsetup-sim: ${o.computerName} ${outcome} (return code ${o.exitCode})`];
   if (o.smsId) lines.push(`  client:    ${o.smsId}, ${o.network} client, registration ${o.registration}`);
   if (o.assignedSiteCode) lines.push(`  site:      ${o.assignedSiteCode}`);
   if (o.clientTokenExpiresAt) lines.push(`  token:     the client's own token, valid until ${o.clientTokenExpiresAt}`);

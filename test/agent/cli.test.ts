@@ -126,6 +126,14 @@ describe('a machine directory is one computer', () => {
   });
 });
 
+describe('return code 7', () => {
+  it('is told as a restart ccmsetup waits for, not as a failure', async () => {
+    const r = await run(ccmsetupMain, ['/mp:MP01.CONTOSO.COM', 'SMSSITECODE=ABC', '--site-dir', siteDir, '--computer-name', 'PC-REBOOT', '--simulate', 'pending-reboot']);
+    expect(r.code).toBe(7);
+    expect(r.out).toMatch(/^ccmsetup-sim: PC-REBOOT needs a restart before setup can go on \(\/forcereboot restarts by itself\) \(return code 7\)/);
+  });
+});
+
 describe('ccmsetup-sim on the real clock', () => {
   it('says once that it waits as ccmsetup does, and how to stop or skip the wait, then prints each retry', async () => {
     // A clock of the real kind whose waits pass at once: the CLI prints what it prints on the real clock.
