@@ -100,7 +100,7 @@ export function createSiteTransport(endpoints: SiteEndpoints, options: { timeout
     const target = map.get(host);
     if (!target) {
       throw new CcmsimError('CCMSIM_SITE_UNREACHABLE', `cannot resolve ${url.hostname}: the host is not known to this simulated network`, {
-        hresult: HRESULT.WINHTTP_CANNOT_CONNECT,
+        hresult: HRESULT.WINHTTP_NAME_NOT_RESOLVED,
       });
     }
     const key = `${url.protocol}//${host}`;
