@@ -18,6 +18,7 @@ import { connectRemoteSite, startEmbeddedSite, type SiteConnection } from '../em
 import { resolveSiteDir } from '../site/site-dir.js';
 import { CCMSETUP_EXIT, ccmsetupExitCode } from './exit-codes.js';
 import { reportError, type Io } from './io.js';
+import { errorJson, wantsJson } from './ccmsetup-json.js';
 // Issue 5 hook (lifecycle engineer): `--run-for` runs the installed client on for months (docs/lifecycle.md).
 import { runInstallAndKeepRunning, wantsRunFor } from './ccmsetup-run-for.js';
 
@@ -244,7 +245,9 @@ export async function runInstallFromCli(commandLine: AgentCommandLine, simulator
     const run = await installWithOptions(commandLine, options, io);
     return printOutcome(run, options, io);
   } catch (err) {
+    const exitCode = ccmsetupExitCode(err);
+    if (wantsJson(simulatorArgs)) io.stdout(errorJson(exitCode, err));
     reportError(io, 'ccmsetup-sim', err);
-    return isCcmsimError(err) ? ccmsetupExitCode(err) : ccmsetupExitCode(err);
+    return exitCode;
   }
 }

@@ -3,7 +3,6 @@
  * Windows line (`--command-line`), then prints usage (`/?`), the parsed command line (`--parse-only`), or hands over
  * to the install (`runInstallFromCli`, owned by the agent engineer). Exit codes are ccmsetup's return codes.
  */
-import { maskJwtsIn } from '../args/masking.js';
 import { parseCcmsetupArgs, printableCommandLine, type CcmsetupCommandLine } from '../args/parse-ccmsetup-args.js';
 import { siteTargets } from '../args/site-targets.js';
 import { splitSimulatorOptions } from '../args/simulator-options.js';
@@ -12,6 +11,8 @@ import { CcmsimError, isCcmsimError } from '../errors.js';
 import { ccmsetupUsage } from './ccmsetup-usage.js';
 import { CCMSETUP_EXIT, ccmsetupExitCode } from './exit-codes.js';
 import { processIo, reportError, type Io } from './io.js';
+import { errorJson, wantsJson } from './ccmsetup-json.js';
+import { maskJwtsIn } from '../args/masking.js';
 
 export const TOOL_NAME = 'ccmsetup-sim';
 
@@ -85,10 +86,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     parsed = parseCcmsetupArgs(args.ccmsetupArgs);
   } catch (err) {
     const exitCode = ccmsetupExitCode(err);
-    if (args.parseOnly) {
-      const error = isCcmsimError(err) ? { code: err.code, message: err.message } : { code: 'CCMSIM_INTERNAL', message: String(err) };
-      io.stdout(`${maskJwtsIn(JSON.stringify({ exitCode, error }, null, 2))}\n`);
-    }
+    if (args.parseOnly || wantsJson(args.installArgs)) io.stdout(errorJson(exitCode, err));
     reportError(io, TOOL_NAME, err);
     return exitCode;
   }

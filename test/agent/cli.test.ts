@@ -126,6 +126,19 @@ describe('a machine directory is one computer', () => {
   });
 });
 
+describe('--json', () => {
+  it('prints the refusal as JSON too, for a bad ccmsetup argument and for a bad simulator option', async () => {
+    for (const argv of [['--json', '/mp:MP01', 'SMSSITECODE=ABCD'], ['/mp:MP01', 'SMSSITECODE=ABC', '--json', '--seed', 'abc']]) {
+      const r = await run(ccmsetupMain, [...argv, '--site-dir', siteDir]);
+      expect(r.code).toBe(6);
+      const doc = JSON.parse(r.out) as { exitCode: number; error: { code: string; message: string } };
+      expect(doc.exitCode).toBe(6);
+      expect(doc.error.code).toMatch(/^CCMSIM_/);
+      expect(r.err).toContain(doc.error.message);
+    }
+  });
+});
+
 describe('return code 7', () => {
   it('is told as a restart ccmsetup waits for, not as a failure', async () => {
     const r = await run(ccmsetupMain, ['/mp:MP01.CONTOSO.COM', 'SMSSITECODE=ABC', '--site-dir', siteDir, '--computer-name', 'PC-REBOOT', '--simulate', 'pending-reboot']);
