@@ -8,6 +8,7 @@ import { Random } from '../../src/clock/random.js';
 import { openSite } from '../../src/site/site.js';
 import { validateBulkToken } from '../../src/site/bulk-tokens.js';
 import { registerClient } from '../../src/site/registrations.js';
+import { issueClientToken } from '../../src/site/client-tokens.js';
 import { clientCertDer, tempDir, testKeys } from '../site-state/site-fixture.js';
 
 const START = Date.parse('2026-03-01T09:00:00Z');
@@ -139,6 +140,21 @@ describe('ccmsim site', () => {
     const json = JSON.parse((await ccmsim('site', 'clients', 'list', '--json')).out);
     expect(json).toHaveLength(1);
     expect(json[0]).toMatchObject({ netbiosName: 'PC001', approval: 'approved', tokenStatus: 'None' });
+  });
+
+  it('clients list tells a token signed by a retired certificate from a valid one', async () => {
+    await ccmsim('site', 'init');
+    const site = await openSite({ siteDir: dir, clock, random: new Random('server') });
+    try {
+      registerClient(site, { smsId: 'GUID:3F2504E0-4F89-41D3-9A0C-0305E82C3301', netbiosName: 'PC001', fqName: 'PC001.contoso.com', signingCertDer: clientCertDer(10), method: 'intranet' });
+      await issueClientToken(site, 'GUID:3F2504E0-4F89-41D3-9A0C-0305E82C3301', { via: 'mp' });
+    } finally {
+      site.close();
+    }
+    const status = async (): Promise<string> => (JSON.parse((await ccmsim('site', 'clients', 'list', '--json')).out) as Array<{ tokenStatus: string }>)[0]!.tokenStatus;
+    expect(await status()).toBe('Valid');
+    expect((await ccmsim('site', 'rotate-token-signing')).code).toBe(0);
+    expect(await status()).toBe('Signer retired');
   });
 
   it('rotate-token-signing retires the signing certificate', async () => {

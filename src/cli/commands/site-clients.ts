@@ -19,6 +19,8 @@ export function siteClientsCommand(y: Argv, ctx: CommandContext): Argv {
           try {
             const nowMs = site.clock.now();
             const tokens = listClientTokens(site);
+            // A token signed by a retired SMS Token Signing certificate is refused everywhere but the renewal path.
+            const retiredSigners = new Set(site.certificates().filter((c) => c.role === 'token-signing' && c.status === 'retired').map((c) => c.thumbprint));
             const rows = listClients(site).map((c) => {
               const current = tokens.filter((k) => k.smsId === c.smsId && k.revokedMs === undefined).at(-1);
               return {
@@ -33,7 +35,7 @@ export function siteClientsCommand(y: Argv, ctx: CommandContext): Argv {
                 confirmed: c.confirmedMs === undefined ? null : formatUtc(c.confirmedMs),
                 updated: formatUtc(c.updatedMs),
                 tokenExpires: current ? formatUtc(current.expiresMs) : null,
-                tokenStatus: current ? (isClientTokenLive(current, nowMs) ? 'Valid' : 'Expired') : 'None',
+                tokenStatus: !current ? 'None' : !isClientTokenLive(current, nowMs) ? 'Expired' : retiredSigners.has(current.signedBy) ? 'Signer retired' : 'Valid',
               };
             });
             if (argv.json) {
