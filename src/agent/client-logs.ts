@@ -3,7 +3,7 @@
  * simulated process's thread, through a shared `CmLogSet` (one light sink for many agents) or one of its own.
  */
 import type { Clock } from '../clock/clock.js';
-import { openCmLogSet, type CmLogSet } from '../log/cm-log-set.js';
+import { openCmLogSet, type CmLogOverrides, type CmLogSet } from '../log/cm-log-set.js';
 import type { CmLogLevel } from '../log/winston-format.js';
 import { relative } from 'node:path';
 import type { CatalogLine, ClientLogName } from './log-catalog.js';
@@ -15,6 +15,16 @@ export interface ClientLogSettings {
   maxHistory?: number;
   level?: CmLogLevel;
   enabled?: boolean;
+}
+
+/** The CmLog options a CCM log takes from the client's settings (only those set; the rest keep CmLog's defaults). */
+export function ccmLogOverrides(s: ClientLogSettings): CmLogOverrides {
+  return {
+    ...(s.maxSize !== undefined ? { maxSize: s.maxSize } : {}),
+    ...(s.maxHistory !== undefined ? { maxHistory: s.maxHistory } : {}),
+    ...(s.level !== undefined ? { level: s.level } : {}),
+    ...(s.enabled !== undefined ? { enabled: s.enabled } : {}),
+  };
 }
 
 export interface ClientLogs {
@@ -69,14 +79,7 @@ export function openClientLogs(options: ClientLogsOptions): ClientLogs {
       const abs = files[line.log];
       const rel = rels[line.log];
       const ccmLog = line.log !== 'ccmsetup';
-      const log = set.get(rel, {
-        format: 'cmtrace',
-        timeZone: options.timeZone,
-        ...(ccmLog && s.maxSize !== undefined ? { maxSize: s.maxSize } : {}),
-        ...(ccmLog && s.maxHistory !== undefined ? { maxHistory: s.maxHistory } : {}),
-        ...(ccmLog && s.level !== undefined ? { level: s.level } : {}),
-        ...(ccmLog && s.enabled !== undefined ? { enabled: s.enabled } : {}),
-      });
+      const log = set.get(rel, { format: 'cmtrace', timeZone: options.timeZone, ...(ccmLog ? ccmLogOverrides(s) : {}) });
       log.write({
         message: line.message,
         component: line.component,

@@ -4,11 +4,12 @@
  * are kept in memory by their PEM text, so re-reading the store costs file reads, not key parsing.
  * The bulk registration token never appears here: nothing in this module has a field that could hold it.
  */
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, hkdfSync } from 'node:crypto';
 import { CcmsimError } from '../errors.js';
+import type { ClientLogSettings } from './client-logs.js';
 import type { MachineHardware } from './hardware.js';
 import { machinePaths, readTextIfExists, removeIfExists, writeFileAtomic, type MachinePaths } from './machine-dir.js';
 import { formatSmsCfg, type SmsCfg } from './smscfg.js';
@@ -37,6 +38,12 @@ export interface ClientState {
   registration: RegistrationState;
   approval: number | undefined;
   registeredVia: 'intranet' | 'bulk' | undefined;
+  /**
+   * CCMLOGMAXSIZE, CCMLOGMAXHISTORY, CCMLOGLEVEL, CCMENABLELOGGING as the install resolved them: a real client keeps
+   * them in its registry, so they govern every CCM log line it writes later. Absent in state files written before
+   * they were kept (the defaults then apply).
+   */
+  logSettings?: ClientLogSettings;
 }
 
 /** The client token as the agent uses it. */
@@ -77,6 +84,37 @@ export async function readClientState(paths: MachinePaths): Promise<ClientState 
     return state;
   } catch (err) {
     throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `the client state ${paths.clientState} is damaged: ${(err as Error).message}`);
+  }
+}
+
+/** Only the well-formed fields of a stored `logSettings` (a damaged or hand-edited value falls back to the default). */
+export function clientLogSettingsOf(value: unknown): ClientLogSettings {
+  const out: ClientLogSettings = {};
+  if (typeof value !== 'object' || value === null) return out;
+  const v = value as Record<string, unknown>;
+  if (typeof v['maxSize'] === 'number' && Number.isSafeInteger(v['maxSize']) && v['maxSize'] >= 1) out.maxSize = v['maxSize'];
+  if (typeof v['maxHistory'] === 'number' && Number.isSafeInteger(v['maxHistory']) && v['maxHistory'] >= 0) out.maxHistory = v['maxHistory'];
+  const level = v['level'];
+  if (level === 0 || level === 1 || level === 2 || level === 3) out.level = level;
+  if (typeof v['enabled'] === 'boolean') out.enabled = v['enabled'];
+  return out;
+}
+
+/**
+ * The installed client's log settings, read synchronously (log sinks open synchronously). No client, an old state
+ * file without them, or an unreadable one: the defaults (`{}`); the runtime reports a damaged state on its own.
+ */
+export function readClientLogSettings(paths: MachinePaths): ClientLogSettings {
+  let text: string;
+  try {
+    text = readFileSync(paths.clientState, 'utf8');
+  } catch {
+    return {};
+  }
+  try {
+    return clientLogSettingsOf((JSON.parse(text) as { logSettings?: unknown }).logSettings);
+  } catch {
+    return {};
   }
 }
 

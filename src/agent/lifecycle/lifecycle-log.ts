@@ -8,6 +8,8 @@ import { join, relative } from 'node:path';
 import type { Clock } from '../../clock/clock.js';
 import { openCmLogSet, type CmLogSet } from '../../log/cm-log-set.js';
 import type { LogType } from '../../log/record.js';
+import { ccmLogOverrides, type ClientLogSettings } from '../client-logs.js';
+import { readClientLogSettings } from '../client-state.js';
 import { machinePaths } from '../machine-dir.js';
 import { formatTokenTime } from './local-time.js';
 import type { HeldToken, Refusal, RenewReason, Via } from './renewal-rule.js';
@@ -91,22 +93,28 @@ export interface LifecycleLog {
   close(): void;
 }
 
-/** Opens the client's CCM logs under `machineDir` (or through a shared sink whose root contains it). */
+/**
+ * Opens the client's CCM logs under `machineDir` (or through a shared sink whose root contains it). They follow the
+ * installed client's CCMLOGMAXSIZE / CCMLOGMAXHISTORY / CCMLOGLEVEL / CCMENABLELOGGING: `settings`, else those the
+ * install kept in the client state (read here, at each open, as a restarted client reads its registry).
+ */
 export function openLifecycleLog(options: {
   machineDir: string;
   timeZone: string;
   clock: Clock;
   thread: number;
+  settings?: ClientLogSettings;
   shared?: { set: CmLogSet; root: string };
 }): LifecycleLog {
   const own = options.shared === undefined;
   const set = options.shared?.set ?? openCmLogSet({ root: options.machineDir, format: 'cmtrace', timeZone: options.timeZone });
   const root = options.shared?.root ?? options.machineDir;
-  const logs = machinePaths(options.machineDir).ccmLogs;
+  const paths = machinePaths(options.machineDir);
+  const overrides = { format: 'cmtrace' as const, timeZone: options.timeZone, ...ccmLogOverrides(options.settings ?? readClientLogSettings(paths)) };
   return {
     write(line) {
-      const rel = relative(root, join(logs, `${line.log}.log`));
-      set.get(rel, { format: 'cmtrace', timeZone: options.timeZone }).write({
+      const rel = relative(root, join(paths.ccmLogs, `${line.log}.log`));
+      set.get(rel, overrides).write({
         message: line.message,
         component: line.log,
         type: line.type,
