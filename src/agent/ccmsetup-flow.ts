@@ -14,6 +14,7 @@ import type { Random } from '../clock/random.js';
 import { CcmsimError, HRESULT, isCcmsimError } from '../errors.js';
 import { smsGuid } from '../ids.js';
 import { isJwtShaped, maskJwtsIn, maskSecret } from '../args/masking.js';
+import { configFileName } from '../args/config-file.js';
 import type { CmLogSet } from '../log/cm-log-set.js';
 import type { CmLogLevel } from '../log/winston-format.js';
 import { formatLocalStamp } from './local-stamp.js';
@@ -52,6 +53,8 @@ export interface AgentCommandLine {
     logon?: boolean | undefined;
     uninstall?: boolean | undefined;
     noservice?: boolean | undefined;
+    /** The `/config` file as given (its properties are already in `properties`). */
+    config?: string | undefined;
   };
   properties: Record<string, string>;
   maskedCommandLine: string;
@@ -343,7 +346,7 @@ class CcmsetupAgent {
     }
     const props = msiProperties(cl.properties);
     for (const [name, value] of props) this.ccmsetup(LINES.property(name, value), this.serviceThread);
-    this.ccmsetup(LINES.configFile(), this.serviceThread);
+    this.ccmsetup(LINES.configFile(configFilePath(cl.parameters)), this.serviceThread);
     this.ccmsetup(LINES.retryTime(cl.parameters.retry), this.serviceThread);
     this.ccmsetup(LINES.msiLogFile(), this.serviceThread);
     this.ccmsetup(LINES.msiProperties(props.map(([n, v]) => `${n}="${v}"`).join(' ')), this.serviceThread);
@@ -540,6 +543,8 @@ class CcmsetupAgent {
       registration: previous?.smsId === smsId && previous.signingThumbprint === this.keys.signing.thumbprint ? previous.registration : 'none',
       approval: previous?.approval,
       registeredVia: previous?.registeredVia,
+      // Kept like the registry keeps them: the running client's later CCM log lines follow them too.
+      logSettings: logSettings(this.o.commandLine.properties),
     };
     await writeClientState(this.paths, this.state);
     await this.pace(50);
@@ -847,6 +852,12 @@ class CcmsetupAgent {
     return again;
   }
 
+  /** A failed GET (MPLIST and the other .sms_aut queries, content) is not logged as a failed Post. */
+  private requestFailed(url: string, hr: string): CatalogLine {
+    const path = /^[a-z]+:\/\/[^/]+(\/[^?#]*)?/i.exec(url)?.[1] ?? '';
+    return /\.sms_aut$|\/CCM_Client\//i.test(path) ? LINES.getFailed(url, hr) : LINES.postFailed(url, hr);
+  }
+
   private loggedFailures = new WeakSet<object>();
   private logHttpFailure(err: unknown): void {
     if (!isCcmsimError(err) || this.loggedFailures.has(err)) return;
@@ -857,9 +868,9 @@ class CcmsetupAgent {
     if (err.httpStatus !== undefined) {
       this.ccmsetup(LINES.ccmhttpError(url, port, 'CCM_E_BAD_HTTP_STATUS_CODE'), this.serviceThread);
       this.ccmsetup(LINES.refusedBecause(err.httpStatus, `${err.message} (${err.code})`), this.serviceThread);
-      this.ccmsetup(LINES.postFailed(url, err.hresult ?? HRESULT.CCM_E_BAD_HTTP_STATUS_CODE), this.serviceThread);
+      this.ccmsetup(this.requestFailed(url, err.hresult ?? HRESULT.CCM_E_BAD_HTTP_STATUS_CODE), this.serviceThread);
     } else {
-      this.ccmsetup(LINES.postFailed(url, err.hresult ?? HRESULT.E_FAIL), this.serviceThread);
+      this.ccmsetup(this.requestFailed(url, err.hresult ?? HRESULT.E_FAIL), this.serviceThread);
       this.ccmsetup(LINES.refusedBecause(0, `${err.message} (${err.code})`), this.serviceThread);
     }
   }
@@ -915,6 +926,15 @@ export function deriveNetwork(cl: AgentCommandLine): 'intranet' | 'internet' {
   const host = cl.properties['CCMHOSTNAME'];
   if (host && isCmgAddress(host)) return 'internet';
   return 'intranet';
+}
+
+/**
+ * Where ccmsetup reads the `/config` file (cli.md §2): in %Windir%\ccmsetup as a service (the bootstrap copies it
+ * there), beside ccmsetup.exe with /noservice; empty without /config.
+ */
+function configFilePath(p: AgentCommandLine['parameters']): string {
+  if (p.config === undefined) return '';
+  return `${p.noservice ? 'C:\\Install\\ConfigMgr client\\' : 'C:\\Windows\\ccmsetup\\'}${configFileName(p.config)}`;
 }
 
 function requestedSiteCode(cl: AgentCommandLine): string | undefined {

@@ -68,7 +68,8 @@ export const LINES = {
   uninstalled: ccmsetup(1, 'ccmsetup.cpp:3175', (v: string) => `Client version ${v} was uninstalled successfully.`),
   // [V] service-side property dump
   property: ccmsetup(1, 'ccmsetup.cpp:8730', (name: string, value: string) => `${name}:    ${value}`),
-  configFile: ccmsetup(1, 'ccmsetup.cpp:4710', () => 'Config file:      '),
+  // [I] the /config file's path after the label; empty when no /config is given
+  configFile: ccmsetup(1, 'ccmsetup.cpp:4710', (path = '') => `Config file:      ${path}`),
   retryTime: ccmsetup(1, 'ccmsetup.cpp:4711', (minutes: number) => `Retry time:       ${minutes} minute(s)`),
   msiLogFile: ccmsetup(1, 'ccmsetup.cpp:4712', () => 'MSI log file:     C:\\Windows\\ccmsetup\\Logs\\client.msi.log'),
   msiProperties: ccmsetup(1, 'ccmsetup.cpp:4713', (props: string) => `MSI properties:    ${props}`),
@@ -157,6 +158,8 @@ export const LINES = {
     (url: string, port: number, text: string) => `[CCMHTTP] ERROR: URL=${url}, Port=${port}, Options=${SSL_STATE}, Code=0, Text=${text}`,
   ),
   postFailed: ccmsetup(3, 'httphelper.cpp:1641', (url: string, hr: string) => `Post to ${url} failed with ${hr}.`),
+  // [I] the GET counterpart (MPLIST, the content manifest): no public record of the real wording.
+  getFailed: ccmsetup(3, 'httphelper.cpp:1641', (url: string, hr: string) => `GET ${url} failed with ${hr}.`),
   // A download (client.msi, the cab) goes through BITS and fails with BITS' own record, CRLFs inside as in the genuine log.
   bitsFailed: ccmsetup(
     3,

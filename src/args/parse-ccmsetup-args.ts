@@ -8,8 +8,9 @@ import { CcmsimError } from '../errors.js';
 import { type ArgSpec, checkTyped, splitList } from './arg-spec.js';
 import { CCMSETUP_PARAMETERS, findParameter, parameterKey } from './ccmsetup-parameters.js';
 import { findProperty } from './client-properties.js';
+import { installValue, readConfigFile } from './config-file.js';
 import { maskJwtsIn, maskSecret, maskSecretsIn } from './masking.js';
-import { quoteCcmsetupArgument } from './windows-command-line.js';
+import { quoteCcmsetupArgument, tokenizeWindowsCommandLine } from './windows-command-line.js';
 
 export type BitsPriority = 'FOREGROUND' | 'HIGH' | 'NORMAL' | 'LOW';
 
@@ -42,10 +43,30 @@ export interface ParsedParameters {
   upgradetolatest: boolean;
 }
 
+/** Where the `/config` file's properties went: names only, the values are in `properties`. */
+export interface ConfigFileProperties {
+  /** The file as given to `/config`. */
+  path: string;
+  /** Properties whose value in `properties` comes from the file. */
+  applied: string[];
+  /** Properties the file sets too but the command line's value counts (docs/agent.md: the command line wins). */
+  overridden: string[];
+}
+
+export interface ParseCcmsetupOptions {
+  /** Folder a relative `/config` path is read from (default: the process's working directory). */
+  cwd?: string;
+}
+
 export interface CcmsetupCommandLine {
   parameters: ParsedParameters;
-  /** client.msi properties by upper-case name, known ones normalized (SMSSITECODE upper case, lists joined by `;`). */
+  /**
+   * client.msi properties by upper-case name, known ones normalized (SMSSITECODE upper case, lists joined by `;`): the
+   * command line's, plus the `/config` file's that the command line does not set.
+   */
   properties: Record<string, string>;
+  /** Present when `/config` is given. */
+  configFile?: ConfigFileProperties;
   /** Unknown `/switches` and stray words, as given (masked), ignored. */
   unknownParameters: string[];
   warnings: string[];
@@ -98,8 +119,11 @@ function typedValue(spec: ArgSpec, raw: string, shown: string): string {
   return typed.value;
 }
 
-/** Parses ccmsetup arguments; throws `CCMSIM_BAD_ARGUMENT` for the first rule broken. */
-export function parseCcmsetupArgs(args: readonly string[]): CcmsetupCommandLine {
+/**
+ * Parses ccmsetup arguments, reading the `/config` file if given; throws `CCMSIM_BAD_ARGUMENT` for the first rule
+ * broken (in the file too).
+ */
+export function parseCcmsetupArgs(args: readonly string[], options: ParseCcmsetupOptions = {}): CcmsetupCommandLine {
   const parameters = defaults() as ParsedParameters & Record<string, unknown>;
   const properties: Record<string, string> = {};
   const unknownParameters: string[] = [];
@@ -150,36 +174,16 @@ export function parseCcmsetupArgs(args: readonly string[]): CcmsetupCommandLine 
       assignParameter(parameters, spec, key, typed);
       continue;
     }
-    const prop = PROPERTY_ARG.exec(arg);
-    if (prop) {
-      const name = prop[1]!.toUpperCase();
-      const raw = prop[2]!;
-      const spec = findProperty(name);
-      let value = raw;
-      if (spec && spec.type !== 'flag') {
-        value = typedValue(spec, raw, SECRET_PROPERTIES.includes(name) ? `${prop[1]}=` : arg);
-        if (name === 'SMSSITECODE') value = value.toUpperCase();
-      }
-      if (name === 'REGTOKEN') {
-        warnings.push('REGTOKEN= is passed to client.msi as an ordinary property; the bulk registration token goes in /regtoken:<token>');
-      }
-      if (properties[name] !== undefined) warnings.push(`${name} is given more than once; the last one counts`);
-      properties[name] = value;
+    if (takeProperty(arg, properties, warnings, '')) {
       shownArgs.push(arg);
       continue;
     }
-    const spec = findProperty(arg);
-    if (spec?.type === 'flag') {
-      // A bare flag property (`CCMSetup.exe CCMALLOWSILENTREBOOT`): passed on as set.
-      properties[spec.name] = 'TRUE';
-      shownArgs.push(arg);
-      continue;
-    }
-    if (spec) throw bad(`${arg} needs a value (${spec.name}=${spec.valueHint ?? '<value>'})`);
     unknownParameters.push(arg);
     warnings.push(`argument "${arg}" ignored: not a /parameter, a PROPERTY=value or a flag property`);
     shownArgs.push(arg);
   }
+
+  const configFile = parameters.config === undefined ? undefined : mergeConfigFile(parameters.config, properties, warnings, options);
 
   crossChecks(parameters, properties, warnings);
 
@@ -188,10 +192,81 @@ export function parseCcmsetupArgs(args: readonly string[]): CcmsetupCommandLine 
   return {
     parameters,
     properties,
+    ...(configFile ? { configFile } : {}),
     unknownParameters: unknownParameters.map(mask),
     warnings: warnings.map(mask),
     maskedCommandLine: ['ccmsetup.exe', ...shownArgs.map((a) => mask(quoteCcmsetupArgument(a)))].join(' '),
   };
+}
+
+/**
+ * Takes `arg` into `into` if it is a `NAME=value` or a bare flag property (checked against the property table);
+ * false if it is neither. `where` prefixes messages about a property read from the `/config` file.
+ */
+function takeProperty(arg: string, into: Record<string, string>, warnings: string[], where: string): boolean {
+  const prop = PROPERTY_ARG.exec(arg);
+  if (prop) {
+    const name = prop[1]!.toUpperCase();
+    const raw = prop[2]!;
+    const spec = findProperty(name);
+    let value = raw;
+    if (spec && spec.type !== 'flag') {
+      value = typedValue(spec, raw, where + (SECRET_PROPERTIES.includes(name) ? `${prop[1]}=` : arg));
+      if (name === 'SMSSITECODE') value = value.toUpperCase();
+    }
+    if (name === 'REGTOKEN') {
+      warnings.push(`${where}REGTOKEN= is passed to client.msi as an ordinary property; the bulk registration token goes in /regtoken:<token>`);
+    }
+    if (into[name] !== undefined) warnings.push(`${where}${name} is given more than once; the last one counts`);
+    into[name] = value;
+    return true;
+  }
+  const spec = findProperty(arg);
+  if (spec?.type === 'flag') {
+    // A bare flag property (`CCMSetup.exe CCMALLOWSILENTREBOOT`): passed on as set.
+    into[spec.name] = 'TRUE';
+    return true;
+  }
+  if (spec) throw bad(`${where}${arg} needs a value (${spec.name}=${spec.valueHint ?? '<value>'})`);
+  return false;
+}
+
+/**
+ * Reads the `/config` file's `Install=` properties with the command line's grammar and adds those the command line
+ * does not set to `properties` (our precedence: the command line wins, docs/agent.md).
+ */
+function mergeConfigFile(
+  path: string,
+  properties: Record<string, string>,
+  warnings: string[],
+  options: ParseCcmsetupOptions,
+): ConfigFileProperties {
+  const shown = quoteCcmsetupArgument(`/config:${path}`);
+  const install = installValue(readConfigFile(path, options.cwd ?? process.cwd(), shown), shown);
+  warnings.push(...install.warnings);
+  const where = `${shown}: `;
+  const fromFile: Record<string, string> = {};
+  for (const token of tokenizeWindowsCommandLine(install.value)) {
+    if (token === '') continue;
+    if (token.startsWith('/')) {
+      throw bad(`${where}Install= holds ${token}: it takes client.msi properties (NAME=value), not ccmsetup parameters`);
+    }
+    if (!takeProperty(token, fromFile, warnings, where)) {
+      warnings.push(`${where}"${token}" in Install= ignored: not a PROPERTY=value or a flag property`);
+    }
+  }
+  const applied: string[] = [];
+  const overridden: string[] = [];
+  for (const [name, value] of Object.entries(fromFile)) {
+    if (properties[name] !== undefined) {
+      overridden.push(name);
+      warnings.push(`${name} is set on the command line and in ${shown}; the command line's value counts`);
+      continue;
+    }
+    properties[name] = value;
+    applied.push(name);
+  }
+  return { path, applied, overridden };
 }
 
 function assignParameter(parameters: Record<string, unknown>, spec: ArgSpec, key: string, value: string): void {
@@ -261,6 +336,7 @@ export function printableCommandLine(cl: CcmsetupCommandLine): CcmsetupCommandLi
   return {
     parameters: parameters as unknown as ParsedParameters,
     properties,
+    ...(cl.configFile ? { configFile: { ...cl.configFile, path: mask(cl.configFile.path) } } : {}),
     unknownParameters: cl.unknownParameters.map(mask),
     warnings: cl.warnings.map(mask),
     maskedCommandLine: mask(cl.maskedCommandLine),

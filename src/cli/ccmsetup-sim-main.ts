@@ -83,7 +83,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   }
   let parsed: CcmsetupCommandLine;
   try {
-    parsed = parseCcmsetupArgs(args.ccmsetupArgs);
+    parsed = parseCcmsetupArgs(args.ccmsetupArgs, { cwd: io.cwd });
   } catch (err) {
     const exitCode = ccmsetupExitCode(err);
     if (args.parseOnly || wantsJson(args.installArgs)) io.stdout(errorJson(exitCode, err));

@@ -57,7 +57,7 @@ describe('network failures', () => {
     expect(w.clock.now() - before).toBeGreaterThanOrEqual(50 * 60_000);
     const lines = messages(out.logs.ccmsetup);
     expect(lines.filter((l) => l === 'Next retry in 10 minute(s)...').length).toBe(5);
-    inOrder(lines, [/^Post to http:\/\/MP01\.CONTOSO\.COM\/SMS_MP\/\.sms_aut\?MPLIST failed with 0x80072efd\.$/, 'CcmSetup failed with error code 0x80072efd', 'CcmSetup is exiting with return code 6']);
+    inOrder(lines, [/^GET http:\/\/MP01\.CONTOSO\.COM\/SMS_MP\/\.sms_aut\?MPLIST failed with 0x80072efd\.$/, 'CcmSetup failed with error code 0x80072efd', 'CcmSetup is exiting with return code 6']);
   });
 
   it('TLS failure (the CMG certificate does not chain to the trusted root): return code 6 with 0x80072f8f', async () => {

@@ -1,6 +1,9 @@
 // The ccmsetup command-line grammar and every documented rule (cli.md §1–3): what is accepted and normalized,
 // what is refused with CCMSIM_BAD_ARGUMENT naming the argument and the rule, and what is only a warning.
 import { describe, it, expect } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseCcmsetupArgs, printableCommandLine } from '../../src/args/parse-ccmsetup-args.js';
 import { CCMSETUP_PARAMETERS } from '../../src/args/ccmsetup-parameters.js';
 import { CLIENT_PROPERTIES } from '../../src/args/client-properties.js';
@@ -8,6 +11,10 @@ import { tokenizeWindowsCommandLine } from '../../src/args/windows-command-line.
 import { isCcmsimError } from '../../src/errors.js';
 
 const CMG = 'CONTOSO.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72186325152220500';
+
+/** A working directory holding `/config` files whose names have spaces (the parser reads the file). */
+const configDir = mkdtempSync(join(tmpdir(), 'ccmsim-args-'));
+for (const name of ['configuration file name.txt', 'my file.txt']) writeFileSync(join(configDir, name), '[Client Install]\nInstall=INSTALL=ALL\n');
 
 function refusal(args: string[]): string {
   try {
@@ -122,7 +129,9 @@ describe('parameters', () => {
   });
 
   it('/config: a file name, quoted when it holds spaces', () => {
-    expect(parseCcmsetupArgs(tokenizeWindowsCommandLine('/config:"configuration file name.txt"')).parameters.config).toBe('configuration file name.txt');
+    const cl = parseCcmsetupArgs(tokenizeWindowsCommandLine('/config:"configuration file name.txt"'), { cwd: configDir });
+    expect(cl.parameters.config).toBe('configuration file name.txt');
+    expect(cl.properties['INSTALL']).toBe('ALL');
   });
 
   it('/regtoken: a value shaped like a JWT, never echoed when refused', () => {
@@ -283,7 +292,7 @@ describe('order, case and quoting', () => {
 
   it('the masked command line quotes values with spaces and masks real tokens', () => {
     const jwt = 'eyJ0eXAiOiJKV1QifQ.eyJUeXBlIjoiQnVsayJ9.c2lnbmF0dXJl';
-    const cl = parseCcmsetupArgs(['/config:my file.txt', `/regtoken:${jwt}`, `NOTE=${jwt}`]);
+    const cl = parseCcmsetupArgs(['/config:my file.txt', `/regtoken:${jwt}`, `NOTE=${jwt}`], { cwd: configDir });
     expect(cl.maskedCommandLine).toBe(`ccmsetup.exe /config:"my file.txt" /regtoken:eyJ0eXAi…(${jwt.length} chars) NOTE=eyJ0eXAi…(${jwt.length} chars)`);
     expect(JSON.stringify(printableCommandLine(cl))).not.toContain('c2lnbmF0dXJl');
   });

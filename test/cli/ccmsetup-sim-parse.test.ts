@@ -1,6 +1,9 @@
 // `ccmsetup-sim` as a tester drives it without a site: `/?`, `--parse-only` (the parsed command line as JSON and the
 // return code a real run would give), and `--command-line` with one raw Windows string such as a CCMSETUPCMD value.
 import { describe, it, expect, vi } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { main } from '../../src/cli/ccmsetup-sim-main.js';
 import { captureIo } from '../../src/cli/io.js';
 import { CCMSETUP_PARAMETERS } from '../../src/args/ccmsetup-parameters.js';
@@ -20,8 +23,8 @@ const CMG = 'CONTOSO.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72186325152220500';
 const TOKEN_PARTS = ['eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9', 'eyJUeXBlIjoiQnVsa1JlZ2lzdHJhdGlvbiIsIm5iZiI6MTU4MDE1NjMwNX0', 'c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU'];
 const TOKEN = TOKEN_PARTS.join('.');
 
-async function run(argv: string[]) {
-  const io = captureIo();
+async function run(argv: string[], cwd?: string) {
+  const io = captureIo(cwd === undefined ? {} : { cwd });
   const code = await main(argv, io);
   return { code, out: io.stdoutText, err: io.stderrText };
 }
@@ -100,12 +103,16 @@ describe('ccmsetup-sim --parse-only', () => {
 describe('ccmsetup-sim --command-line', () => {
   it('tokenizes one raw Windows line like a CCMSETUPCMD value', async () => {
     const line = `/mp:https://${CMG} /source:"\\\\server\\share" CCMHOSTNAME=${CMG} SMSSITECODE=ABC CCMADMINS="domain\\account1;domain\\group1" /config:"configuration file name.txt" /regtoken:aaa.bbb.ccc`;
-    const r = await run(['--parse-only', '--command-line', line]);
+    // The /config file is read (relative to the working directory), so it must exist.
+    const cwd = mkdtempSync(join(tmpdir(), 'ccmsim-config-'));
+    writeFileSync(join(cwd, 'configuration file name.txt'), '[Client Install]\r\nInstall=INSTALL=ALL SMSCACHESIZE=100\r\n');
+    const r = await run(['--parse-only', '--command-line', line], cwd);
     expect(r.code).toBe(0);
     const json = JSON.parse(r.out);
     expect(json.parameters.source).toEqual(['\\\\server\\share']);
     expect(json.parameters.config).toBe('configuration file name.txt');
     expect(json.properties.CCMADMINS).toBe('domain\\account1;domain\\group1');
+    expect(json.properties.SMSCACHESIZE).toBe('100');
     expect(json.maskedCommandLine).toContain('/config:"configuration file name.txt"');
     expect(r.out).not.toContain('bbb');
   });
