@@ -6,18 +6,12 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KeyProvider } from '../../src/crypto/key-provider.js';
 import type { AgentCommandLine } from '../../src/agent/ccmsetup-flow.js';
 import { runInstallAndKeepRunning, wantsRunFor } from '../../src/cli/ccmsetup-run-for.js';
 import { installCliOverrides } from '../../src/cli/ccmsetup-install.js';
 import { main } from '../../src/cli/ccmsetup-sim-main.js';
 import { captureIo } from '../../src/cli/io.js';
-import { testKeyPair } from '../helpers/test-keys.js';
-
-function testKeys(first: number): KeyProvider {
-  let i = first;
-  return { kind: 'fixed', next: async () => testKeyPair(i++ % 16) } as KeyProvider;
-}
+import { testKeys } from '../site-state/site-fixture.js';
 
 const dirs: string[] = [];
 afterEach(() => {

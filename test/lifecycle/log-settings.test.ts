@@ -8,19 +8,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../../src/clock/clock.js';
-import type { KeyProvider } from '../../src/crypto/key-provider.js';
 import type { AgentCommandLine } from '../../src/agent/ccmsetup-flow.js';
 import { machinePaths, readClientLogSettings, readClientState } from '../../src/agent/client-state.js';
 import { LIFECYCLE_LINES, openLifecycleLog } from '../../src/agent/lifecycle/lifecycle-log.js';
 import { runInstallAndKeepRunning } from '../../src/cli/ccmsetup-run-for.js';
 import { installCliOverrides } from '../../src/cli/ccmsetup-install.js';
 import { captureIo } from '../../src/cli/io.js';
-import { testKeyPair } from '../helpers/test-keys.js';
-
-function testKeys(first: number): KeyProvider {
-  let i = first;
-  return { kind: 'fixed', next: async () => testKeyPair(i++ % 16) } as KeyProvider;
-}
+import { testKeys } from '../site-state/site-fixture.js';
 
 const dirs: string[] = [];
 afterEach(() => {
