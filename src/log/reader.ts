@@ -117,11 +117,16 @@ export function parseCmLog(input: string | Buffer): ParsedCmLog {
     line += newlinesBetween(p, to);
     p = to;
   };
-  /** Index of the next `<![LOG[` that starts a line, at or after `from`; n when none. */
+  /**
+   * Whether `<![LOG[` at `i` starts a record: at a line start, or after NUL padding (a log cut short by a crash or a
+   * power loss is padded with NULs up to its allocated size, and the next writes follow on the same line; CMTrace
+   * resynchronises there too).
+   */
+  const startsRecord = (i: number): boolean => i === 0 || text[i - 1] === '\n' || text[i - 1] === '\u0000';
+  /** Index of the next `<![LOG[` that starts a record, at or after `from`; n when none. */
   const nextCmStart = (from: number): number => {
-    if (text.startsWith(CM_START, from) && (from === 0 || text[from - 1] === '\n')) return from;
-    const i = text.indexOf(`\n${CM_START}`, from);
-    return i < 0 ? n : i + 1;
+    for (let i = text.indexOf(CM_START, from); i >= 0; i = text.indexOf(CM_START, i + 1)) if (startsRecord(i)) return i;
+    return n;
   };
   /** Index just past the line break ending the line that holds `at` (or n). */
   const endOfLine = (at: number): number => {

@@ -106,6 +106,20 @@ describe('parseCmLog: formats and tolerance', () => {
     expect(malformed[4]!.reason).toMatch(/does not match its hex/);
   });
 
+  it('resynchronises after NUL padding, as CMTrace does: the record that follows it on the same line is read', () => {
+    const good = (n: number) =>
+      `<![LOG[ok ${n}]LOG]!><time="15:10:29.068+00" date="02-04-2020" component="ccmsetup" context="" type="1" thread="1" file="a.cpp:1">\r\n`;
+    // A log cut short by a crash: the rest of its allocation is NULs, and the next start appends after them.
+    const text = good(1) + '<![LOG[cut sh' + '\u0000'.repeat(300) + good(2) + good(3);
+    const { records, malformed } = parseCmLog(text);
+    expect(records.map((r) => [r.message, r.firstLine])).toEqual([
+      ['ok 1', 1],
+      ['ok 2', 2],
+      ['ok 3', 3],
+    ]);
+    expect(malformed.map((m) => m.line)).toEqual([2]);
+  });
+
   it('reads a .lo_ file like a .log (same bytes, same result) and an empty file as no records', () => {
     const text = formatCmtraceRecord({ message: 'm', component: 'c', type: 2, thread: 1, file: 'f.cpp:1', time: 0 }, 'UTC');
     expect(parseCmLog(Buffer.from(`\uFEFF${text}`))).toEqual(parseCmLog(`\uFEFF${text}`));
