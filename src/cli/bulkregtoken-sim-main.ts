@@ -64,6 +64,8 @@ export function parseBulkToolArgs(argv: readonly string[]): BulkToolArgs {
       if (minutes < BULK_LIFETIME_MIN_MINUTES || minutes > BULK_LIFETIME_MAX_MINUTES) {
         throw usageError(`/lifetime ${value}: must be from ${BULK_LIFETIME_MIN_MINUTES} to ${BULK_LIFETIME_MAX_MINUTES} minutes (${BULK_LIFETIME_MAX_MINUTES} is seven days)`);
       }
+      // Two lifetimes are a mistake to point out, not a choice to make silently.
+      if (lifetimeGiven) throw usageError(`/lifetime given twice (${out.lifetimeMinutes} and ${minutes}): give it once`);
       out.lifetimeMinutes = minutes;
       lifetimeGiven = true;
     } else if (/^[/-]lifetime[:=]/i.test(arg)) {

@@ -94,6 +94,7 @@ describe('bulkregtoken-sim', () => {
     [['/new', '/lifetime', 'abc'], /not an integer/],
     [['/new', '/lifetime'], /needs a value/],
     [['/new', '/lifetime:4320'], /space, not a colon/],
+    [['/new', '/lifetime', '60', '/lifetime', '70'], /\/lifetime given twice \(60 and 70\): give it once/],
     [['/lifetime', '4320'], /goes with \/new/],
     [['/new', '/bogus'], /unknown parameter/],
   ])('refuses %j with one line and exit code 2', async (argv, message) => {
