@@ -168,7 +168,8 @@ export async function installWithOptions(
         network: options.network,
         timeZone: options.timeZone,
         clock,
-        random: random.fork('agent'),
+        // Per computer: two machines run with one seed still get their own SMS GUID, serials and message IDs.
+        random: random.fork(`agent/${computerName}`),
         keys: deps.keys ?? freshKeys(),
         site: connection.client,
         siteNames: connection.siteNames,

@@ -126,6 +126,18 @@ describe('a machine directory is one computer', () => {
   });
 });
 
+describe('one seed, two computers', () => {
+  it('gives each computer its own SMS GUID, and the site keeps both', async () => {
+    const install = (name: string) => run(ccmsetupMain, ['/mp:MP01.CONTOSO.COM', 'SMSSITECODE=ABC', '--site-dir', siteDir, '--computer-name', name, '--seed', '9', '--json']);
+    const a = JSON.parse((await install('PC-SEED-A')).out) as { smsId: string };
+    const b = JSON.parse((await install('PC-SEED-B')).out) as { smsId: string };
+    expect(a.smsId).toMatch(/^GUID:/);
+    expect(b.smsId).not.toBe(a.smsId);
+    const list = JSON.parse((await run(ccmsimMain, ['site', 'clients', 'list', '--json', '--site-dir', siteDir])).out) as Array<{ smsId: string }>;
+    expect(list.map((c) => c.smsId)).toEqual(expect.arrayContaining([a.smsId, b.smsId]));
+  });
+});
+
 describe('--json', () => {
   it('prints the refusal as JSON too, for a bad ccmsetup argument and for a bad simulator option', async () => {
     for (const argv of [['--json', '/mp:MP01', 'SMSSITECODE=ABCD'], ['/mp:MP01', 'SMSSITECODE=ABC', '--json', '--seed', 'abc']]) {
