@@ -2,7 +2,7 @@
 // and the new token, `ccmsim site clients list`, `--json`, and `ccmsim demo`. Afterwards every file under the machine
 // and site directories, and everything printed, is searched for each of the three parts of every bulk token.
 import { afterAll, beforeAll, describe, it, expect } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock, type Clock } from '../../src/clock/clock.js';
@@ -200,6 +200,10 @@ describe('ccmsim demo', () => {
     expect(r.out).toMatch(/return code +6 .*blocked token/);
     expect(r.out).toMatch(/ClientIDManagerStartup\.log/);
     expect(r.out).toMatch(/SMSCFG\.ini/);
+    // Every site log folder it names exists (the MP's IIS log among them).
+    const folders = [...r.out.matchAll(/^  (\S+)  \(/gm)].map((m) => m[1]!);
+    expect(folders.some((f) => f.endsWith(join('inetpub', 'logs', 'LogFiles', 'W3SVC1')))).toBe(true);
+    for (const f of folders) expect(existsSync(f)).toBe(true);
   });
 });
 

@@ -184,8 +184,9 @@ export async function runDemo(
     io.stdout(`  ${join(s.outcome.machineDir, 'Windows', 'SMSCFG.ini')}\n`);
   }
   io.stdout('\nSite logs\n');
-  io.stdout(`  ${join(root, 'site', 'SMS_CCM', 'Logs')}  (MP_RegistrationManager.log, CCM_STS.log, ClientAuth.log)\n`);
+  io.stdout(`  ${join(root, 'site', 'SMS_CCM', 'Logs')}  (MP_RegistrationManager.log, CCM_STS.log, ClientAuth.log, CcmIsapi.log when a request is malformed)\n`);
   io.stdout(`  ${join(root, 'site', 'CMG', 'Logs')}  (CMGService.log, SMS_Cloud_ProxyConnector.log)\n`);
+  io.stdout(`  ${join(root, 'site', 'inetpub', 'logs', 'LogFiles', 'W3SVC1')}  (the MP's IIS log, u_exYYMMDD.log)\n`);
   io.stdout(`\nSee the registered clients: ccmsim site clients list --site-dir ${join(root, 'site')}\n`);
   const allAsExpected = steps.length === 3 && steps.every((s) => (s.outcome.exitCode === 0) === s.expectSuccess);
   return allAsExpected ? TOOL_EXIT.SUCCESS : TOOL_EXIT.FAILURE;
