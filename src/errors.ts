@@ -84,6 +84,8 @@ export function isCcmsimError(err: unknown, code?: ErrorCode): err is CcmsimErro
 /** Well-known HRESULTs (ConfigMgr error-code table; see docs/errors.md). */
 export const HRESULT = {
   E_FAIL: '0x80004005',
+  /** E_INVALIDARG: what a refused command line ends with. */
+  E_INVALIDARG: '0x80070057',
   FILE_NOT_FOUND: '0x80070002',
   CCM_E_BAD_HTTP_STATUS_CODE: '0x87d0027e',
   CCM_E_TRANSIENT: '0x87d00231',

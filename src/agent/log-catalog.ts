@@ -175,6 +175,8 @@ export const LINES = {
     (minutes: number, hr: string) => `Failed to reach the site within /downloadtimeout (${minutes} minute(s)). Error ${hr}`,
   ),
   setupRunning: ccmsetup(3, 'ccmsetup.cpp:9620', (pid: number) => `Another instance of ccmsetup (process ${pid}) is already running. Exiting.`),
+  // [I] no public record of how ccmsetup words a refused command line.
+  invalidCommandLine: ccmsetup(3, 'ccmsetup.cpp:3820', (reason: string) => `Invalid command line: ${reason}`),
   failedWith: ccmsetup(1, 'ccmsetup.cpp:10711', (hr: string) => `CcmSetup failed with error code ${hr}`),
   exiting: ccmsetup(1, 'ccmsetup.cpp:10707', (code: number) => `CcmSetup is exiting with return code ${code}`),
 

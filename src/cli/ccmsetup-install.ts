@@ -12,6 +12,8 @@ import { CcmsimError, isCcmsimError } from '../errors.js';
 import { runCcmsetup, type AgentCommandLine, type SimulateOption } from '../agent/ccmsetup-flow.js';
 import { drawComputerName, normalizeComputerName } from '../agent/computer-name.js';
 import { machinePaths, readMachineIdentity } from '../agent/client-state.js';
+import { logRefusedCommandLine } from '../agent/refused-command-line.js';
+import { maskSecret } from '../args/masking.js';
 import type { CcmsetupOutcome } from '../agent/outcome.js';
 import { runOnClock } from '../agent/run-on-clock.js';
 import { connectRemoteSite, startEmbeddedSite, type SiteConnection } from '../embedded/embedded-site.js';
@@ -125,6 +127,50 @@ export function parseInstallOptions(simulatorArgs: readonly string[]): InstallOp
   };
 }
 
+/**
+ * The computer a run installs on. A machine directory is one computer: run again without --computer-name, it keeps the
+ * name (and so the hardware) it was installed with, instead of a new one drawn from this run's seed.
+ */
+async function machineOf(options: InstallOptions, random: Random, io: Io): Promise<{ computerName: string; machineDir: string }> {
+  const knownName =
+    options.computerName === undefined && options.machineDir !== undefined
+      ? (await readMachineIdentity(machinePaths(resolve(io.cwd, options.machineDir))))?.computerName
+      : undefined;
+  const computerName = options.computerName ?? knownName ?? drawComputerName(random.fork('computer-name'));
+  return { computerName, machineDir: resolve(io.cwd, options.machineDir ?? join('logs', computerName)) };
+}
+
+function clockOf(options: InstallOptions, deps: InstallCliDeps): Clock {
+  return deps.clock ?? (options.startMs !== undefined ? new VirtualClock(options.startMs) : new RealClock());
+}
+
+/**
+ * A refused ccmsetup command line still leaves its ccmsetup.log on the machine, ending with the exit line a tester
+ * looks for. Nothing is written when the simulator options themselves are unusable (no machine to write on).
+ */
+export async function logRefusal(typed: readonly string[], simulatorArgs: readonly string[], reason: string, io: Io, deps: InstallCliDeps = installCliOverrides): Promise<void> {
+  let options: InstallOptions;
+  try {
+    options = parseInstallOptions(simulatorArgs);
+  } catch {
+    return;
+  }
+  const random = new Random(options.seed);
+  const { machineDir } = await machineOf(options, random, io);
+  logRefusedCommandLine({
+    machineDir,
+    timeZone: options.timeZone,
+    clock: clockOf(options, deps),
+    random: random.fork('refused'),
+    // /regtoken's value is masked whatever its shape (the rest of the line is masked for JWT-shaped text).
+    commandLine: typed
+      .map((a) => a.replace(/^([/-]regtoken:)(.+)$/i, (_m, name: string, value: string) => `${name}${maskSecret(value)}`))
+      .map((a) => (/\s/.test(a) ? `"${a}"` : a))
+      .join(' '),
+    reason,
+  });
+}
+
 export interface InstallRun {
   outcome: CcmsetupOutcome;
   seed: number;
@@ -141,15 +187,8 @@ export async function installWithOptions(
   deps: InstallCliDeps = installCliOverrides,
 ): Promise<InstallRun> {
   const random = new Random(options.seed);
-  // A machine directory is one computer: run again without --computer-name, it keeps the name (and so the hardware)
-  // it was installed with, instead of a new one drawn from this run's seed.
-  const knownName =
-    options.computerName === undefined && options.machineDir !== undefined
-      ? (await readMachineIdentity(machinePaths(resolve(io.cwd, options.machineDir))))?.computerName
-      : undefined;
-  const computerName = options.computerName ?? knownName ?? drawComputerName(random.fork('computer-name'));
-  const machineDir = resolve(io.cwd, options.machineDir ?? join('logs', computerName));
-  const clock: Clock = deps.clock ?? (options.startMs !== undefined ? new VirtualClock(options.startMs) : new RealClock());
+  const { computerName, machineDir } = await machineOf(options, random, io);
+  const clock = clockOf(options, deps);
   let retryHinted = false;
   const connection: SiteConnection = options.siteUrl
     ? await connectRemoteSite(options.siteUrl, clock)

@@ -88,6 +88,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     const exitCode = ccmsetupExitCode(err);
     if (args.parseOnly || wantsJson(args.installArgs)) io.stdout(errorJson(exitCode, err));
     reportError(io, TOOL_NAME, err);
+    // A real run (not --parse-only) leaves its ccmsetup.log, as ccmsetup.exe does.
+    if (!args.parseOnly && isCcmsimError(err)) {
+      const { logRefusal } = await import('./ccmsetup-install.js');
+      await logRefusal(args.ccmsetupArgs, args.installArgs, err.message, io);
+    }
     return exitCode;
   }
   if (args.parseOnly) {

@@ -138,6 +138,23 @@ describe('one seed, two computers', () => {
   });
 });
 
+describe('a refused command line', () => {
+  it('still leaves its ccmsetup.log, ending with the exit line, the token masked', async () => {
+    const machine = join(dir, 'machines', 'refused');
+    const r = await run(ccmsetupMain, ['/mp:MP01', 'SMSSITECODE=ABCD', '/regtoken:aaaa.bbbbbbbb.cccccccc', '--machine-dir', machine, '--site-dir', siteDir]);
+    expect(r.code).toBe(6);
+    const log = readFileSync(join(machine, 'Windows', 'ccmsetup', 'Logs', 'ccmsetup.log'), 'utf8');
+    const messages = [...log.matchAll(/<!\[LOG\[([^\]]*)\]LOG\]!>/g)].map((m) => m[1]);
+    expect(messages.slice(-3)).toEqual([
+      'Invalid command line: SMSSITECODE=ABCD: must be three characters A-Z or 0-9, or AUTO',
+      'CcmSetup failed with error code 0x80070057',
+      'CcmSetup is exiting with return code 6',
+    ]);
+    expect(log).not.toContain('bbbbbbbb');
+    expect(existsSync(join(machine, 'Windows', 'CCM'))).toBe(false);
+  });
+});
+
 describe('--json', () => {
   it('prints the refusal as JSON too, for a bad ccmsetup argument and for a bad simulator option', async () => {
     for (const argv of [['--json', '/mp:MP01', 'SMSSITECODE=ABCD'], ['/mp:MP01', 'SMSSITECODE=ABC', '--json', '--seed', 'abc']]) {

@@ -2,7 +2,7 @@
 // typed (site assignment, CCM log settings, the MSI properties line), ccmsetup.log names the file where ccmsetup reads
 // it, and a file that cannot be used stops ccmsetup-sim before anything is installed (exit 6, one line).
 import { afterAll, beforeAll, describe, it, expect } from 'vitest';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { machinePaths } from '../../src/agent/machine-dir.js';
@@ -104,7 +104,11 @@ describe('ccmsetup-sim with a /config file it cannot use', () => {
       expect(r.out).toBe('');
       expect(r.err).toMatch(new RegExp(`^ccmsetup-sim: /config:${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: .+ \\(CCMSIM_BAD_ARGUMENT\\)\\n$`));
       expect(r.err).not.toMatch(/\n\s+at /);
-      expect(existsSync(machineDir)).toBe(false);
+      // Nothing installed: the machine holds only the ccmsetup.log of the refused run, ending as ccmsetup.exe ends it.
+      expect(existsSync(join(machineDir, 'Windows', 'CCM'))).toBe(false);
+      const log = readFileSync(join(machineDir, 'Windows', 'ccmsetup', 'Logs', 'ccmsetup.log'), 'utf8');
+      expect(log).toMatch(/<!\[LOG\[Invalid command line: \/config:.+\]LOG\]!>.* type="3" /);
+      expect(log.trimEnd()).toMatch(/<!\[LOG\[CcmSetup is exiting with return code 6\]LOG\]!>[^\n]*$/);
     });
   }
 });

@@ -11,10 +11,14 @@ import { CLIENT_PROPERTIES } from '../../src/args/client-properties.js';
 
 // The install path belongs to the agent engineer; here only the hand-over is checked, so it is replaced.
 const installCalls: Array<{ commandLine: unknown; simulatorArgs: readonly string[] }> = [];
+const refusals: Array<{ typed: readonly string[]; reason: string }> = [];
 vi.mock('../../src/cli/ccmsetup-install.js', () => ({
   runInstallFromCli: async (commandLine: unknown, simulatorArgs: readonly string[]) => {
     installCalls.push({ commandLine, simulatorArgs });
     return 7;
+  },
+  logRefusal: async (typed: readonly string[], _simulatorArgs: readonly string[], reason: string) => {
+    refusals.push({ typed, reason });
   },
 }));
 
@@ -161,5 +165,7 @@ describe('ccmsetup-sim without --parse-only', () => {
     expect(installCalls).toHaveLength(0);
     expect(r.out).toBe('');
     expect(r.err).toBe('ccmsetup-sim: CCMEVALHOUR=24: must be a whole number from 0 to 23 (CCMSIM_BAD_ARGUMENT)\n');
+    // …but its ccmsetup.log is still written, as ccmsetup.exe writes one.
+    expect(refusals.at(-1)).toEqual({ typed: ['CCMEVALHOUR=24'], reason: 'CCMEVALHOUR=24: must be a whole number from 0 to 23' });
   });
 });
