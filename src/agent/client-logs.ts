@@ -6,6 +6,7 @@ import type { Clock } from '../clock/clock.js';
 import { openCmLogSet, type CmLogOverrides, type CmLogSet } from '../log/cm-log-set.js';
 import type { CmLogLevel } from '../log/winston-format.js';
 import { relative } from 'node:path';
+import { maskJwtsIn } from '../args/masking.js';
 import type { CatalogLine, ClientLogName } from './log-catalog.js';
 import { machinePaths } from './machine-dir.js';
 
@@ -81,7 +82,9 @@ export function openClientLogs(options: ClientLogsOptions): ClientLogs {
       const ccmLog = line.log !== 'ccmsetup';
       const log = set.get(rel, { format: 'cmtrace', timeZone: options.timeZone, ...(ccmLog ? ccmLogOverrides(s) : {}) });
       log.write({
-        message: line.message,
+        // A safety net under the catalog's own masking: no JWT-shaped text reaches a client log, wherever it came from
+        // (a token pasted as an /mp value ends up in URLs and host names).
+        message: maskJwtsIn(line.message),
         component: line.component,
         type: line.type,
         thread,

@@ -95,11 +95,13 @@ export function createSiteTransport(endpoints: SiteEndpoints, options: { timeout
   for (const [label, target] of shortNames) if (target !== undefined) map.set(label, target);
   const timeout = options.timeoutMs ?? 30_000;
 
-  function poolFor(url: URL): Pool {
+  function poolFor(url: URL, urlText: string): Pool {
     const host = url.hostname.toLowerCase();
     const target = map.get(host);
     if (!target) {
-      throw new CcmsimError('CCMSIM_SITE_UNREACHABLE', `cannot resolve ${url.hostname}: the host is not known to this simulated network`, {
+      // The name as the client was given it (URL lower-cases it), as Windows reports it.
+      const asGiven = /^[a-z]+:\/\/([^/:?#]+)/i.exec(urlText)?.[1] ?? url.hostname;
+      throw new CcmsimError('CCMSIM_SITE_UNREACHABLE', `cannot resolve ${asGiven}: the host is not known to this simulated network`, {
         hresult: HRESULT.WINHTTP_NAME_NOT_RESOLVED,
       });
     }
@@ -125,7 +127,7 @@ export function createSiteTransport(endpoints: SiteEndpoints, options: { timeout
     endpoints,
     async request(urlText, init) {
       const url = new URL(urlText);
-      const pool = poolFor(url);
+      const pool = poolFor(url, urlText);
       const hostHeader = url.port ? `${url.hostname}:${url.port}` : url.hostname;
       try {
         const res = await pool.request({

@@ -155,6 +155,18 @@ describe('a refused command line', () => {
   });
 });
 
+describe('a token pasted where a server belongs', () => {
+  it('is masked in every client log line too', async () => {
+    const pasted = `eyJhbGciOiJSUzI1NiJ9.eyJwYXN0ZWQiOiJ5ZXMifQ.${'c'.repeat(40)}`;
+    const machine = join(dir, 'machines', 'pasted');
+    const r = await run(ccmsetupMain, [`/mp:${pasted}`, 'SMSSITECODE=ABC', '/retry:1', '/downloadtimeout:2', '--machine-dir', machine, '--site-dir', siteDir]);
+    expect(r.code).toBe(6);
+    const logs = allFiles(machine).map((f) => readFileSync(f, 'utf8')).join('\n');
+    expect(logs).toMatch(/eyJhbGci…\(\d+ chars\)/);
+    for (const part of pasted.split('.')) expect(logs).not.toContain(part);
+  });
+});
+
 describe('--json', () => {
   it('prints the refusal as JSON too, for a bad ccmsetup argument and for a bad simulator option', async () => {
     for (const argv of [['--json', '/mp:MP01', 'SMSSITECODE=ABCD'], ['/mp:MP01', 'SMSSITECODE=ABC', '--json', '--seed', 'abc']]) {
