@@ -6,11 +6,12 @@
  * With `batchWrites` (a fleet's busy site) the records of one event-loop turn go to the file in one write at the end
  * of the turn instead of one write each.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import TransportStream from 'winston-transport';
 import { CcmsimError } from '../errors.js';
 import { historyStamp } from './bias.js';
+import { TurnBatch, writeAll } from './turn-batch.js';
 import { MESSAGE, type CmLogInfo } from './winston-format.js';
 import type { CmLogRecord } from './record.js';
 
@@ -52,11 +53,6 @@ function countNewlines(text: string): number {
   return n;
 }
 
-function writeAll(fd: number, bytes: Buffer): void {
-  let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-}
-
 /** `ccmsetup.log` → `ccmsetup.lo_` (other names get `.lo_` appended). */
 export function loPathOf(path: string): string {
   return /\.log$/i.test(path) ? `${path.slice(0, -1)}_` : `${path}.lo_`;
@@ -72,10 +68,8 @@ export class CmFileTransport extends TransportStream {
   private readonly maxSize: number;
   private readonly maxHistory: number;
   private readonly onWrite: ((info: CmLogWriteInfo) => void) | undefined;
-  private readonly batchWrites: boolean;
-  /** Records not yet in the file (batchWrites), and whether a flush is queued for the end of this turn. */
-  private pending: Buffer[] = [];
-  private flushQueued = false;
+  /** Records not yet in the file (batchWrites): they go at the end of the turn. */
+  private readonly batch: TurnBatch | undefined;
   private fd: number | null = null;
   private size = 0;
   private lines = 0;
@@ -92,7 +86,13 @@ export class CmFileTransport extends TransportStream {
     this.maxSize = options.maxSize ?? DEFAULT_MAX_SIZE;
     this.maxHistory = options.maxHistory ?? DEFAULT_MAX_HISTORY;
     this.onWrite = options.onWrite;
-    this.batchWrites = options.batchWrites === true;
+    this.batch =
+      options.batchWrites === true
+        ? new TurnBatch(() => {
+            if (this.fd === null) this.fd = openSync(this.path, 'a'); // suspended meanwhile
+            return this.fd;
+          })
+        : undefined;
     if (!Number.isSafeInteger(this.maxSize) || this.maxSize < 1) {
       throw new CcmsimError('CCMSIM_USAGE', `log maxSize must be a positive integer number of bytes, got ${this.maxSize}`);
     }
@@ -119,15 +119,8 @@ export class CmFileTransport extends TransportStream {
     }
     // A record that would push the file past maxSize rolls the log over first (unless the file holds no record yet).
     if (this.size > this.emptySize && this.size + bytes.length > this.maxSize) this.rollover(info.time);
-    if (this.batchWrites) {
-      this.pending.push(bytes);
-      if (!this.flushQueued) {
-        this.flushQueued = true;
-        setImmediate(() => this.flush());
-      }
-    } else {
-      writeAll(this.fd!, bytes);
-    }
+    if (this.batch !== undefined) this.batch.add(bytes);
+    else writeAll(this.fd!, bytes);
     const firstLine = this.lines + 1;
     const breaks = countNewlines(text);
     this.lines += breaks;
@@ -183,12 +176,7 @@ export class CmFileTransport extends TransportStream {
 
   /** Writes the records still pending (batchWrites); a no-op otherwise. */
   flush(): void {
-    this.flushQueued = false;
-    if (this.pending.length === 0) return;
-    if (this.fd === null) this.fd = openSync(this.path, 'a'); // suspended meanwhile
-    const bytes = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
-    this.pending = [];
-    writeAll(this.fd, bytes);
+    this.batch?.flush();
   }
 
   private rollover(timeMs: number): void {

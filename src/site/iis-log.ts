@@ -6,8 +6,9 @@
  * The day's file stays open (a line per request was three file calls); with `batchWrites` (a fleet's busy site) the
  * lines of one event-loop turn go out in one write at its end, and `close` writes what is left.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { TurnBatch, writeAll } from '../log/turn-batch.js';
 import type { SitePaths } from './site-dir.js';
 
 export interface IisLogEntry {
@@ -34,15 +35,14 @@ function field(value: string | undefined): string {
 
 export class IisLog {
   private readonly dir: string;
-  private readonly batchWrites: boolean;
+  private readonly batch: TurnBatch | undefined;
   private fd: number | undefined;
   private fdPath: string | undefined;
-  private pending = '';
-  private flushQueued = false;
 
   constructor(paths: SitePaths, options: { batchWrites?: boolean } = {}) {
     this.dir = join(paths.root, 'inetpub', 'logs', 'LogFiles', 'W3SVC1');
-    this.batchWrites = options.batchWrites === true;
+    // The day's file is open whenever lines are pending: a day change or a close flushes first.
+    this.batch = options.batchWrites === true ? new TurnBatch(() => this.fd!) : undefined;
   }
 
   /** The day's file for `timeMs` (UTC): `u_exYYMMDD.log`. */
@@ -57,7 +57,7 @@ export class IisLog {
     const time = iso.slice(11, 19);
     const path = this.pathFor(entry.timeMs);
     if (path !== this.fdPath) this.openDay(path, `${date} ${time}`);
-    this.pending +=
+    this.emit(
       [
         date,
         time,
@@ -74,27 +74,12 @@ export class IisLog {
         '0',
         '0',
         String(Math.max(0, Math.round(entry.timeTakenMs))),
-      ].join(' ') + '\r\n';
-    if (!this.batchWrites) {
-      this.flush();
-    } else if (!this.flushQueued) {
-      this.flushQueued = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  /** Writes the lines still pending (batchWrites); a no-op otherwise. */
-  flush(): void {
-    this.flushQueued = false;
-    if (this.pending === '' || this.fd === undefined) return;
-    const bytes = Buffer.from(this.pending, 'utf8');
-    this.pending = '';
-    let off = 0;
-    while (off < bytes.length) off += writeSync(this.fd, bytes, off);
+      ].join(' ') + '\r\n',
+    );
   }
 
   close(): void {
-    this.flush();
+    this.batch?.flush();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     this.fdPath = undefined;
@@ -107,7 +92,13 @@ export class IisLog {
     this.fd = openSync(path, 'a');
     this.fdPath = path;
     if (fstatSync(this.fd).size === 0) {
-      this.pending += `#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Date: ${firstLineTime}\r\n#Fields: ${FIELDS}\r\n`;
+      this.emit(`#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Date: ${firstLineTime}\r\n#Fields: ${FIELDS}\r\n`);
     }
+  }
+
+  private emit(text: string): void {
+    const bytes = Buffer.from(text, 'utf8');
+    if (this.batch !== undefined) this.batch.add(bytes);
+    else writeAll(this.fd!, bytes);
   }
 }
