@@ -32,7 +32,7 @@ import {
   type ClientState,
 } from './client-state.js';
 import { computeHardwareId, drawHardware, hardwareIdInputs, smbiosSerialIdentifier, type MachineHardware } from './hardware.js';
-import { CLIENT_VERSION, LINES, type CatalogLine } from './log-catalog.js';
+import { bootstrapCommandLine, CLIENT_VERSION, LAUNCH_FOLDER, LINES, type CatalogLine } from './log-catalog.js';
 import { machinePaths, writeFileAtomic, type MachinePaths } from './machine-dir.js';
 import { acquireMachineLock, type MachineLock } from './machine-lock.js';
 import { describeError, returnCodeFor, RETURN_CODE, type CcmsetupOutcome, type CcmsetupResult } from './outcome.js';
@@ -280,11 +280,10 @@ class CcmsetupAgent {
 
   private async bootstrap(): Promise<Phase> {
     const hw = await this.machineHardware();
-    // The real log shows two spaces after the program name (logs.md §3.1).
-    const line = this.o.commandLine.maskedCommandLine.replace(/^ccmsetup\.exe /i, 'ccmsetup.exe  ');
+    const line = bootstrapCommandLine(this.o.commandLine.maskedCommandLine);
     this.ccmsetup(LINES.started(this.pid()));
     this.ccmsetup(LINES.updatedSecurity('C:\\Windows\\ccmsetup\\cache\\'));
-    this.ccmsetup(LINES.launchFrom('C:\\Install\\ConfigMgr client\\'));
+    this.ccmsetup(LINES.launchFrom(LAUNCH_FOLDER));
     this.ccmsetup(LINES.version());
     this.ccmsetup(LINES.taskMissing());
     this.ccmsetup(LINES.runningOn(this.o.computerName, hw.osName, hw.osVersion));
@@ -934,7 +933,7 @@ export function deriveNetwork(cl: AgentCommandLine): 'intranet' | 'internet' {
  */
 function configFilePath(p: AgentCommandLine['parameters']): string {
   if (p.config === undefined) return '';
-  return `${p.noservice ? 'C:\\Install\\ConfigMgr client\\' : 'C:\\Windows\\ccmsetup\\'}${configFileName(p.config)}`;
+  return `${p.noservice ? LAUNCH_FOLDER : 'C:\\Windows\\ccmsetup\\'}${configFileName(p.config)}`;
 }
 
 function requestedSiteCode(cl: AgentCommandLine): string | undefined {

@@ -33,6 +33,13 @@ export const CLIENT_VERSION = '5.00.9128.1000';
 export const CLIENT_PRODUCT_CODE = '{A1B2E5D4-1F3C-4C5B-9E0A-2D7F36C1E4B8}';
 /** SslState / CCMHTTPSSTATE of an HTTP (enhanced HTTP) client, as in the genuine log. */
 export const SSL_STATE = 224;
+/** The folder ccmsetup.exe is launched from (the `Launch from folder` line; a /noservice `/config` file sits there). */
+export const LAUNCH_FOLDER = 'C:\\Install\\ConfigMgr client\\';
+
+/** The bootstrap's `Ccmsetup command line:` text: the masked line with two spaces after the program name (logs.md §3.1). */
+export function bootstrapCommandLine(maskedCommandLine: string): string {
+  return maskedCommandLine.replace(/^ccmsetup\.exe /i, 'ccmsetup.exe  ');
+}
 
 export const LINES = {
   // ---- ccmsetup.log: start-up [V] ----

@@ -195,8 +195,22 @@ export function parseCcmsetupArgs(args: readonly string[], options: ParseCcmsetu
     ...(configFile ? { configFile } : {}),
     unknownParameters: unknownParameters.map(mask),
     warnings: warnings.map(mask),
-    maskedCommandLine: ['ccmsetup.exe', ...shownArgs.map((a) => mask(quoteCcmsetupArgument(a)))].join(' '),
+    maskedCommandLine: commandLineText(shownArgs, secrets),
   };
+}
+
+/** The command line as ccmsetup shows it: each argument quoted as Windows would, every secret and JWT masked. */
+function commandLineText(args: readonly string[], secrets: readonly string[]): string {
+  return ['ccmsetup.exe', ...args.map((a) => maskSecretsIn(quoteCcmsetupArgument(a), secrets))].join(' ');
+}
+
+/** `maskedCommandLine` of arguments that did not parse: their secrets are the values of `/regtoken:` and `REGTOKEN=`. */
+export function maskedArgumentLine(args: readonly string[]): string {
+  const secrets = args.flatMap((a) => {
+    const value = /^(?:[/-]regtoken:|regtoken=)(.+)$/is.exec(a)?.[1];
+    return value === undefined ? [] : [value];
+  });
+  return commandLineText(args, secrets);
 }
 
 /**

@@ -13,7 +13,7 @@ import { runCcmsetup, type AgentCommandLine, type SimulateOption } from '../agen
 import { drawComputerName, normalizeComputerName } from '../agent/computer-name.js';
 import { machinePaths, readMachineIdentity } from '../agent/client-state.js';
 import { logRefusedCommandLine } from '../agent/refused-command-line.js';
-import { maskSecret } from '../args/masking.js';
+import { maskedArgumentLine } from '../args/parse-ccmsetup-args.js';
 import type { CcmsetupOutcome } from '../agent/outcome.js';
 import { runOnClock } from '../agent/run-on-clock.js';
 import { connectRemoteSite, startEmbeddedSite, type SiteConnection } from '../embedded/embedded-site.js';
@@ -162,11 +162,7 @@ export async function logRefusal(typed: readonly string[], simulatorArgs: readon
     timeZone: options.timeZone,
     clock: clockOf(options, deps),
     random: random.fork('refused'),
-    // /regtoken's value is masked whatever its shape (the rest of the line is masked for JWT-shaped text).
-    commandLine: typed
-      .map((a) => a.replace(/^([/-]regtoken:)(.+)$/i, (_m, name: string, value: string) => `${name}${maskSecret(value)}`))
-      .map((a) => (/\s/.test(a) ? `"${a}"` : a))
-      .join(' '),
+    maskedCommandLine: maskedArgumentLine(typed),
     reason,
   });
 }
