@@ -38,6 +38,7 @@ import { acquireMachineLock, type MachineLock } from './machine-lock.js';
 import { describeError, returnCodeFor, RETURN_CODE, type CcmsetupOutcome, type CcmsetupResult } from './outcome.js';
 import { isCmgAddress, serverAuthUrl, type ContentEntry, type ContentManifest, type RequestAuth, type Route, type SiteClient, type SiteInfo } from './site-client.js';
 import { parseSmsCfg } from './smscfg.js';
+import { hostAsGiven } from './site-transport.js';
 import { readTextIfExists } from './machine-dir.js';
 import { ensureClientCertificates, type ClientKeys, type KeySource } from './client-certificates.js';
 
@@ -821,8 +822,7 @@ class CcmsetupAgent {
     if (!route) return;
     const u = new URL(url);
     const tokenAuth: 0 | 1 = route.kind === 'cmg' ? 1 : 0;
-    // URL lower-cases the host; the log shows it as configured.
-    const host = /^[a-z]+:\/\/([^/:?#]+)/i.exec(url)?.[1] ?? u.hostname;
+    const host = hostAsGiven(url);
     this.ccmsetup(
       LINES.ccmhttpLine(host, `${u.pathname}${u.search}`, Number(u.port || (u.protocol === 'https:' ? 443 : 80)), u.protocol.replace(':', ''), tokenAuth),
       this.serviceThread,

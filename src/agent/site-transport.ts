@@ -81,6 +81,11 @@ export function classifyNetworkError(err: unknown, url: string): CcmsimError {
   });
 }
 
+/** The host of `urlText` as it was given: `new URL` lower-cases it, and Windows (and its logs) show it as configured. */
+export function hostAsGiven(urlText: string): string {
+  return /^[a-z]+:\/\/([^/:?#]+)/i.exec(urlText)?.[1] ?? new URL(urlText).hostname;
+}
+
 export function createSiteTransport(endpoints: SiteEndpoints, options: { timeoutMs?: number } = {}): SiteTransport {
   const pools = new Map<string, Pool>();
   const map = new Map(Object.entries(endpoints.hostMap).map(([k, v]) => [k.toLowerCase(), v]));
@@ -99,9 +104,7 @@ export function createSiteTransport(endpoints: SiteEndpoints, options: { timeout
     const host = url.hostname.toLowerCase();
     const target = map.get(host);
     if (!target) {
-      // The name as the client was given it (URL lower-cases it), as Windows reports it.
-      const asGiven = /^[a-z]+:\/\/([^/:?#]+)/i.exec(urlText)?.[1] ?? url.hostname;
-      throw new CcmsimError('CCMSIM_SITE_UNREACHABLE', `cannot resolve ${asGiven}: the host is not known to this simulated network`, {
+      throw new CcmsimError('CCMSIM_SITE_UNREACHABLE', `cannot resolve ${hostAsGiven(urlText)}: the host is not known to this simulated network`, {
         hresult: HRESULT.WINHTTP_NAME_NOT_RESOLVED,
       });
     }
