@@ -23,7 +23,7 @@ import { createFaultHook, FAULT_KEY_HEADER, faultKey, type FaultKind } from './f
 import type { FleetKeys } from './fleet-keys.js';
 import { requestOpOf } from './fleet-metrics.js';
 import type { FleetOptions } from './fleet-options.js';
-import { connectFleetSite, startFleetSite, type FleetSite } from './fleet-site.js';
+import { startFleetSite, type FleetSite } from './fleet-site.js';
 import { localBackend, type SiteBackend } from './site-backend.js';
 import { siteWorkerAvailable, startSiteWorker } from './site-thread.js';
 import type { RsaKeyPair } from '../crypto/rsa-keys.js';
@@ -41,7 +41,7 @@ export interface RealDriverOptions {
   siteThread?: boolean;
   /** For --site-url with internet agents: the bulk token to install with. */
   regtoken?: string;
-  /** For --site-url: the site already connected (runFleetToDir reads its clock first); the driver closes it. */
+  /** For --site-url (required then): the site already connected (runFleetToDir reads its clock first); the driver closes it. */
   remoteSite?: FleetSite;
 }
 
@@ -59,10 +59,9 @@ export async function createRealDriver(d: RealDriverOptions): Promise<FleetAgent
   let site: FleetSite;
   let backend: SiteBackend | undefined;
   if (o.siteUrl !== undefined) {
-    if (o.internetShare > 0 && d.regtoken === undefined) {
-      throw new CcmsimError('CCMSIM_USAGE', '--site-url with internet agents needs --regtoken (a bulk token from that site), or --internet-share 0');
-    }
-    site = d.remoteSite ?? (await connectFleetSite(o.siteUrl));
+    // runFleetToDir connects (and checks --regtoken) first: it must read the site's clock before the run's clock exists.
+    if (d.remoteSite === undefined) throw new CcmsimError('CCMSIM_INTERNAL', 'a --site-url run connects to its site before its driver starts');
+    site = d.remoteSite;
   } else if (d.siteThread === true && siteWorkerAvailable() && 'shareTime' in clock) {
     const worker = await startSiteWorker({
       siteDir: join(o.out, 'site'),
