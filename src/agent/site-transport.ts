@@ -113,7 +113,10 @@ export function createSiteTransport(endpoints: SiteEndpoints, options: { timeout
     if (!pool) {
       const origin = `${url.protocol}//${target.address}:${target.port}`;
       pool = new Pool(origin, {
-        connections: 8,
+        // A fleet's agents all share this transport: with 8 connections per origin the site thread sat waiting while
+        // requests queued behind busy connections (docs/fleet.md, bench figures). Undici opens connections as
+        // requests need them, so a single agent uses one or two.
+        connections: 32,
         connectTimeout: timeout,
         headersTimeout: timeout,
         bodyTimeout: timeout,
