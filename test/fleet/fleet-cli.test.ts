@@ -9,6 +9,9 @@ import { fixedKeys } from '../../src/crypto/key-provider.js';
 import { resolveFleetOptions } from '../../src/fleet/fleet-options.js';
 import { decideFault, parseFaults, formatFaults, createFaultHook, FAULT_KEY_HEADER } from '../../src/fleet/fleet-faults.js';
 import { testKeyPair, TEST_KEY_COUNT } from '../helpers/test-keys.js';
+import { spawnSync } from 'node:child_process';
+
+const hasChrt = process.platform === 'linux' && spawnSync('chrt', ['--version'], { stdio: 'ignore' }).status === 0;
 
 const pairs = Array.from({ length: TEST_KEY_COUNT }, (_, i) => testKeyPair(i));
 
@@ -27,6 +30,8 @@ describe('ccmsim fleet (command line)', () => {
     expect(io.stderrText).toBe('');
     expect(code).toBe(0);
     expect(io.stdoutText).toMatch(/installed and registered\s+6 \(CMG \d+, MP \d+\)/);
+    // On Linux the run's threads are batch-scheduled, and the first line says so.
+    expect(io.stdoutText.split('\n')[0]).toBe(`ccmsim fleet: 6 agents, seed 2, key pool 8${hasChrt ? ', threads SCHED_BATCH' : ''}, output ${out}`);
     expect(io.stdoutText).toMatch(/site database\s+6 clients \(0 duplicates\)/);
     for (const f of ['summary.json', 'agents.ndjson', 'events.ndjson', 'report.html']) expect(existsSync(join(out, f))).toBe(true);
     // sample:2 of 6 agents: agents 0 and 3 write their client logs, the others write none.
@@ -34,6 +39,16 @@ describe('ccmsim fleet (command line)', () => {
     expect(existsSync(join(out, 'machines', 'FLT-0000001', 'Windows', 'ccmsetup', 'Logs', 'ccmsetup.log'))).toBe(false);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { counts: { registrations: number } };
     expect(summary.counts.registrations).toBe(6);
+  });
+
+  it('keeps the default scheduling policy with --no-batch-scheduling', async () => {
+    fleetOverrides.poolKeys = pairs.slice(8);
+    fleetOverrides.siteKeys = fixedKeys(pairs.slice(0, 8));
+    const out = join(mkdtempSync(join(tmpdir(), 'fleet-cli-')), 'run');
+    const io = captureIo();
+    const code = await main(['fleet', '--agents', '2', '--seed', '2', '--run-for', '2d', '--install-window', '1h', '--key-pool', '8', '--no-batch-scheduling', '--out', out], io);
+    expect(code).toBe(0);
+    expect(io.stdoutText.split('\n')[0]).toBe(`ccmsim fleet: 2 agents, seed 2, key pool 8, output ${out}`);
   });
 
   it.each([
