@@ -6,7 +6,7 @@
 import { CcmsimError } from '../errors.js';
 import { CmFileTransport, type CmLogWriteInfo } from './file-transport.js';
 import type { CmLogFormat, CmLogRecord } from './record.js';
-import { cmTransform, winstonLevelOf, type CmLogInfo, type CmLogLevel, type CmRecordFormatOptions } from './winston-format.js';
+import { cmTransform, MESSAGE, winstonLevelOf, type CmLogInfo, type CmLogLevel, type CmRecordFormatOptions } from './winston-format.js';
 
 export interface CmLogOptions {
   path: string;
@@ -63,8 +63,24 @@ class WinstonCmLog implements CmLog {
   }
 
   write(rec: CmLogRecord): void {
-    // The winston info is a copy of the record plus its level; the format may attach the text and time pieces.
-    const info: CmLogInfo = { ...rec, level: winstonLevelOf(rec), cmRecord: rec };
+    // The winston info is a copy of the record plus its level; the format attaches the text and time pieces. Every
+    // info has the same properties in the same order (the format's two included), so V8 keeps one object shape for
+    // them all: spreading records of varying shapes and adding properties afterwards made every write take V8's slow
+    // property paths, a fleet site's largest logging cost.
+    const info: CmLogInfo = {
+      message: rec.message,
+      component: rec.component,
+      type: rec.type,
+      thread: rec.thread,
+      file: rec.file,
+      time: rec.time,
+      context: rec.context,
+      verbose: rec.verbose,
+      level: winstonLevelOf(rec),
+      cmRecord: rec,
+      cmTime: undefined,
+      [MESSAGE]: undefined,
+    };
     const out = cmTransform(info, this.formatOptions);
     if (out !== false) this.transport.append(out);
   }

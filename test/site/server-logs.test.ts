@@ -33,10 +33,10 @@ describe('server logs', () => {
     const isapi = parseCmLog(readFileSync(logs.pathOf('CcmIsapi')));
     expect(isapi.malformed).toEqual([]);
     expect(isapi.records).toHaveLength(1);
-    expect(isapi.records[0]).toMatchObject({ component: 'CcmIsapi', type: 3, thread: 3044 });
+    expect(isapi.records[0]).toMatchObject({ component: 'CcmIsapi', type: 3, thread: 3044, message: 'evil ]LOG ]!><time="x" and <![LOG [ fake' });
     const cmg = parseCmLog(readFileSync(logs.pathOf('CMGService')));
     expect(cmg.malformed).toEqual([]);
     expect(cmg.records).toHaveLength(1);
-    expect(cmg.records[0]).toMatchObject({ component: 'CMGService', thread: 4992 });
+    expect(cmg.records[0]).toMatchObject({ component: 'CMGService', thread: 4992, message: 'evil $ $<Fake><01-01-2000 00:00:00.000+00><thread=1 (0x1)> second line' });
   });
 });
