@@ -129,10 +129,30 @@ export function siteStateError(err: unknown, what: string): CcmsimError {
   });
 }
 
-/** Runs `fn` in an immediate (write-locking) transaction so concurrent processes serialize on it. */
+/**
+ * Runs `fn` in an immediate (write-locking) transaction so concurrent processes serialize on it. The outermost one
+ * runs prepared BEGIN IMMEDIATE / COMMIT / ROLLBACK statements: better-sqlite3's `db.transaction(fn)` builds a new
+ * wrapper function per call, a cost every token a fleet's site issues paid. Nested calls keep its savepoints.
+ */
 export function writeTransaction<T>(db: SiteDb, fn: () => T): T {
   try {
-    return db.transaction(fn).immediate();
+    if (db.inTransaction) return db.transaction(fn)();
+    statement(db, 'BEGIN IMMEDIATE').run();
+    let result: T;
+    try {
+      result = fn();
+    } catch (err) {
+      // A failed COMMIT may already have ended the transaction (SQLite rolls back on some errors).
+      if (db.inTransaction) statement(db, 'ROLLBACK').run();
+      throw err;
+    }
+    try {
+      statement(db, 'COMMIT').run();
+    } catch (err) {
+      if (db.inTransaction) statement(db, 'ROLLBACK').run();
+      throw err;
+    }
+    return result;
   } catch (err) {
     throw siteStateError(err, 'site database write failed');
   }

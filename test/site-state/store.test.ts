@@ -4,12 +4,12 @@ import { existsSync, readFileSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, schemaVersion } from '../../src/site/migrations.js';
-import { openStore } from '../../src/site/store.js';
+import { openStore, writeTransaction } from '../../src/site/store.js';
 import { openSite } from '../../src/site/site.js';
 import { resolveSiteDir, sitePaths } from '../../src/site/site-dir.js';
 import { Random } from '../../src/clock/random.js';
 import { VirtualClock } from '../../src/clock/clock.js';
-import { isCcmsimError } from '../../src/errors.js';
+import { CcmsimError, isCcmsimError } from '../../src/errors.js';
 import { makeSite, START_MS, tempDir, testKeys, type SiteFixture } from './site-fixture.js';
 
 let fixture: SiteFixture | undefined;
@@ -187,5 +187,62 @@ describe('site PKI', () => {
         [active.thumbprint, 'active'],
       ].sort(),
     );
+  });
+});
+
+describe('write transactions', () => {
+  const openDb = (): Database.Database => {
+    const { dir, cleanup } = tempDir('tx');
+    cleanups.push(cleanup);
+    const db = openStore({ path: join(dir, 'site.db'), nowMs: START_MS, create: true });
+    cleanups.push(() => db.close());
+    db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+    return db;
+  };
+  const keys = (db: Database.Database): string[] => (db.prepare('SELECT k FROM t ORDER BY k').all() as Array<{ k: string }>).map((r) => r.k);
+
+  it('commit what they did, and a throw rolls all of it back and reaches the caller as it was', () => {
+    const db = openDb();
+    expect(writeTransaction(db, () => db.prepare("INSERT INTO t VALUES ('a')").run().changes)).toBe(1);
+    const refusal = new CcmsimError('CCMSIM_TOKEN_UNKNOWN', 'no such token');
+    expect(() =>
+      writeTransaction(db, () => {
+        db.prepare("INSERT INTO t VALUES ('b')").run();
+        throw refusal;
+      }),
+    ).toThrow(refusal);
+    expect(keys(db)).toEqual(['a']);
+    expect(db.inTransaction).toBe(false);
+  });
+
+  it('turn a SQLite failure into one CCMSIM_SITE_STATE line, leaving nothing behind', () => {
+    const db = openDb();
+    let caught: unknown;
+    try {
+      writeTransaction(db, () => {
+        db.prepare("INSERT INTO t VALUES ('x')").run();
+        db.prepare("INSERT INTO t VALUES ('x')").run(); // UNIQUE constraint
+      });
+    } catch (err) {
+      caught = err;
+    }
+    expect(isCcmsimError(caught) && caught.code).toBe('CCMSIM_SITE_STATE');
+    expect((caught as Error).message).toMatch(/^site database write failed: UNIQUE constraint failed: t\.k$/);
+    expect(keys(db)).toEqual([]);
+    expect(db.inTransaction).toBe(false);
+  });
+
+  it('nest: an inner one that throws undoes only its own part', () => {
+    const db = openDb();
+    writeTransaction(db, () => {
+      db.prepare("INSERT INTO t VALUES ('outer')").run();
+      expect(() =>
+        writeTransaction(db, () => {
+          db.prepare("INSERT INTO t VALUES ('inner')").run();
+          throw new Error('inner failed');
+        }),
+      ).toThrow(/inner failed/);
+    });
+    expect(keys(db)).toEqual(['outer']);
   });
 });
