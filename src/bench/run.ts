@@ -75,6 +75,7 @@ async function fleetRun(
 }
 
 async function main(): Promise<void> {
+  // `npm run bench` preloads thread-pool-size.cjs, which sizes libuv's pool as the `ccmsim` launcher does.
   const poolAgents = Number(arg('agents', '10000'));
   const outDir = arg('out-dir', defaultOutDir());
   const uniqueAgents = Number(arg('unique-agents', '200'));
