@@ -93,11 +93,17 @@ export async function measureFloor(wallNow: () => number, options: { roundTrips?
   const https = await roundTrips(`https://127.0.0.1:${httpsPort}`, { ca: cert.pem, servername: 'BENCH.LOCAL' }, body, n, 64, wallNow);
   secure.close();
 
+  // The fastest of five batches: a moment of the VM's own noise in one batch once made signatures look 20 % dearer,
+  // and with it the whole floor; what a signature costs alone is the fastest the machine did it.
   const sigs = options.signatures ?? 2000;
   const data = Buffer.alloc(2048, 0x43);
-  const s0 = wallNow();
-  for (let i = 0; i < sigs; i++) signCcm(privateKey, data);
-  const rsaSignaturesPerSecond = sigs / ((wallNow() - s0) / 1000);
+  const batch = Math.max(1, Math.ceil(sigs / 5));
+  let rsaSignaturesPerSecond = 0;
+  for (let b = 0; b < 5; b++) {
+    const s0 = wallNow();
+    for (let i = 0; i < batch; i++) signCcm(privateKey, data);
+    rsaSignaturesPerSecond = Math.max(rsaSignaturesPerSecond, batch / ((wallNow() - s0) / 1000));
+  }
 
   // RSA key generation time varies widely from key to key (the prime search), so 16 keys gave a native rate that moved
   // by a quarter from run to run; 64 keys take a few seconds and hold it within a few percent.
