@@ -4,8 +4,9 @@
  * and signatures the fleet run actually made), and memory per idle agent with 10,000 and 50,000 agents. Writes
  * bench/results.json and prints a table. Sizes: `--agents N` (key-pool fleet, default 10000: the target's own size,
  * measured rather than projected), `--unique-agents N` (default 200: unique RSA keys are slow to make),
- * `--idle 10000,50000`. The fleets write their output under `--out-dir` (default: /dev/shm when it is there, so the
- * figure is the simulator's and not the disk's; the table says which was used).
+ * `--idle 10000,50000`, `--concurrency N` (the fleets' --concurrency, default 64). The fleets write their output under
+ * `--out-dir` (default: /dev/shm when it is there, so the figure is the simulator's and not the disk's; the table says
+ * which was used).
  */
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -67,7 +68,7 @@ async function fleetRun(
     // A registration storm: arrivals in one hour, one-minute ticks, so agents overlap their I/O.
     installWindow: '1h',
     tick: '1m',
-    concurrency: 64,
+    concurrency: Number(arg('concurrency', '64')),
     out,
     ...keys,
   });
