@@ -6,6 +6,7 @@ import yargs, { type Argv } from 'yargs';
 import { type Io, processIo, reportError } from './io.js';
 import { toolExitCode, TOOL_EXIT } from './exit-codes.js';
 import { CcmsimError } from '../errors.js';
+import { packageVersion } from '../fixtures/generate.js';
 import { siteCommand, SITE_SUBCOMMANDS } from './commands/site-command.js';
 import { siteServeCommand } from './commands/site-serve.js';
 import { logsCommand } from './commands/logs-parse.js';
@@ -44,7 +45,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     .demandCommand(1, 'name a command (ccmsim --help lists them)')
     .exitProcess(false)
     .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .version(false)
+    .version('version', 'show the version of ccmsetup-sim', packageVersion())
     .help()
     .fail((msg, err) => {
       // Throw, never just record: yargs runs a command's validation (strict, requiresArg, demanded positionals) right

@@ -148,3 +148,13 @@ describe('ccmsim quotes what the user typed in bad values', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 });
+
+describe('ccmsim --version', () => {
+  it("prints the package's version and exits 0, as a tool's --version does", async () => {
+    const io = captureIo();
+    expect(await main(['--version'], io)).toBe(0);
+    const { version } = JSON.parse((await import('node:fs')).readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(io.stdoutText).toBe(`${version}\n`);
+    expect(io.stderrText).toBe('');
+  });
+});
