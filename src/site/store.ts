@@ -138,21 +138,15 @@ export function writeTransaction<T>(db: SiteDb, fn: () => T): T {
   try {
     if (db.inTransaction) return db.transaction(fn)();
     statement(db, 'BEGIN IMMEDIATE').run();
-    let result: T;
     try {
-      result = fn();
-    } catch (err) {
-      // A failed COMMIT may already have ended the transaction (SQLite rolls back on some errors).
-      if (db.inTransaction) statement(db, 'ROLLBACK').run();
-      throw err;
-    }
-    try {
+      const result = fn();
       statement(db, 'COMMIT').run();
+      return result;
     } catch (err) {
+      // `fn` failed, or COMMIT did (SQLite may already have rolled back then).
       if (db.inTransaction) statement(db, 'ROLLBACK').run();
       throw err;
     }
-    return result;
   } catch (err) {
     throw siteStateError(err, 'site database write failed');
   }
