@@ -853,7 +853,7 @@ class CcmsetupAgent {
 
   /** A failed GET (MPLIST and the other .sms_aut queries, content) is not logged as a failed Post. */
   private requestFailed(url: string, hr: string): CatalogLine {
-    const path = /^[a-z]+:\/\/[^/]+(\/[^?#]*)?/i.exec(url)?.[1] ?? '';
+    const path = url ? new URL(url).pathname : '';
     return /\.sms_aut$|\/CCM_Client\//i.test(path) ? LINES.getFailed(url, hr) : LINES.postFailed(url, hr);
   }
 

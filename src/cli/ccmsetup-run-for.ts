@@ -6,7 +6,7 @@
  */
 import { RealClock, VirtualClock } from '../clock/clock.js';
 import { Random } from '../clock/random.js';
-import { CcmsimError, isCcmsimError } from '../errors.js';
+import { CcmsimError } from '../errors.js';
 import type { AgentCommandLine } from '../agent/ccmsetup-flow.js';
 import { RealClientRuntime } from '../agent/lifecycle/real-runtime.js';
 import { openLifecycleLog } from '../agent/lifecycle/lifecycle-log.js';
@@ -91,7 +91,7 @@ export async function runInstallAndKeepRunning(
     }
   } catch (err) {
     reportError(io, 'ccmsetup-sim', err);
-    return isCcmsimError(err) ? ccmsetupExitCode(err) : ccmsetupExitCode(err);
+    return ccmsetupExitCode(err);
   }
 }
 
