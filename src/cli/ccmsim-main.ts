@@ -6,7 +6,7 @@ import yargs, { type Argv } from 'yargs';
 import { type Io, processIo, reportError } from './io.js';
 import { toolExitCode, TOOL_EXIT } from './exit-codes.js';
 import { CcmsimError } from '../errors.js';
-import { packageVersion } from '../fixtures/generate.js';
+import { packageVersion } from '../package-version.js';
 import { siteCommand, SITE_SUBCOMMANDS } from './commands/site-command.js';
 import { siteServeCommand } from './commands/site-serve.js';
 import { logsCommand } from './commands/logs-parse.js';
