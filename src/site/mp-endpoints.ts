@@ -5,7 +5,6 @@
  * header's TargetEndpoint (`MP_ClientRegistration`). The CMG forwards here in-process with the token it already
  * checked. Malformed messages and bad signatures get an error answer and a log line; the server keeps serving.
  */
-import type { X509Certificate } from 'node:crypto';
 import { CcmsimError, isCcmsimError } from '../errors.js';
 import { smsGuid, type SmsGuid } from '../ids.js';
 import { decodeCcmMessage, encodeCcmMessage } from '../protocol/ccm-message.js';
@@ -23,7 +22,7 @@ import type { LogScope, ServerLogs } from './server-logs.js';
 import { contentFiles, buildManifest, MANIFEST_URL_PATH } from './content.js';
 import { mpKeyInformationXml, mpListXml, siteDescription, siteSignCertHex, type SiteServerAddresses } from './mp-info.js';
 import { confirmRegistration, getClient, registerClient, type ClientRecord, type RegisterClientInput } from './registrations.js';
-import { certificatePublicKey, parsedCertificate } from './parsed-certificates.js';
+import { certificatePublicKey, clientCertificate, type ClientCertificate } from './parsed-certificates.js';
 import { authenticateTokenRequest, describeRefusal, presentedTokenSecrets, type RequestAuth } from './request-auth.js';
 import { handleStsRequest } from './sts-endpoint.js';
 import { unusedId } from './store.js';
@@ -201,21 +200,21 @@ export function createMpEndpoints(options: MpEndpointsOptions): MpEndpoints {
         'MP Reg: Registration request body is invalid.',
       ]);
     }
-    let cert: X509Certificate;
+    let cert: ClientCertificate;
     try {
-      cert = parsedCertificate(request.signingCertDer);
+      cert = clientCertificate(request.signingCertDer);
     } catch {
       return fail(new CcmsimError('CCMSIM_PROTOCOL_MALFORMED', 'the signing certificate is not a valid X.509 certificate', { httpStatus: 400 }), [
         'MP Reg: Registration request body is invalid.',
       ]);
     }
-    const tp = cert.fingerprint.replace(/:/g, '').toUpperCase();
-    const issuedTo = commonName(cert.subject) ?? request.netbiosName;
+    const tp = cert.thumbprint;
+    const issuedTo = cert.commonName ?? request.netbiosName;
     reg(`Begin validation of Certificate [Thumbprint ${tp}] issued to '${issuedTo}'`);
-    if (Date.parse(cert.validTo) < site.clock.now()) {
+    if (cert.notAfterMs < site.clock.now()) {
       reg(`Certificate [Thumbprint ${tp}] issued to '${issuedTo}' has expired.`, 3);
       reg(`Completed validation of Certificate [Thumbprint ${tp}] issued to '${issuedTo}'`);
-      return fail(new CcmsimError('CCMSIM_REGISTRATION_REFUSED', `the signing certificate ${tp} expired at ${new Date(cert.validTo).toISOString()}`, { httpStatus: 403 }), [
+      return fail(new CcmsimError('CCMSIM_REGISTRATION_REFUSED', `the signing certificate ${tp} expired at ${new Date(cert.notAfterMs).toISOString()}`, { httpStatus: 403 }), [
         'MP Reg: Registration request body is invalid.',
       ]);
     }
@@ -313,12 +312,6 @@ function safeSmsGuid(value: string): SmsGuid | undefined {
   } catch {
     return undefined;
   }
-}
-
-function commonName(subject: string): string | undefined {
-  // X509Certificate.subject is "CN=SMS\nCN=PC01" style; the last CN is the most specific.
-  const cns = subject.split('\n').filter((l) => l.startsWith('CN=')).map((l) => l.slice(3));
-  return cns[cns.length - 1];
 }
 
 /** A token client's Confirmation must come from the client the token (or bulk-registered record) belongs to. */

@@ -3,10 +3,9 @@
  * confirmation polling and listing. A re-registration of a known SMS GUID with a different signing certificate
  * replaces the certificate and revokes the client's tokens, which were paired with the old one.
  */
-import { sha1Thumbprint } from '../crypto/certificate.js';
 import { CcmsimError } from '../errors.js';
 import { smsGuid, tokenGuid, type SmsGuid, type Thumbprint, type TokenGuid } from '../ids.js';
-import { parsedCertificate } from './parsed-certificates.js';
+import { clientCertificate } from './parsed-certificates.js';
 import type { Site } from './site.js';
 import { statement, writeTransaction } from './store.js';
 
@@ -88,11 +87,10 @@ function refuse(message: string): CcmsimError {
 /** SHA-1 of the DER, after checking it is a certificate at all. */
 function certificateThumbprint(der: Buffer, what: string): Thumbprint {
   try {
-    parsedCertificate(der);
+    return clientCertificate(der).thumbprint;
   } catch {
     throw refuse(`the ${what} certificate is not a valid X.509 certificate`);
   }
-  return sha1Thumbprint(der);
 }
 
 export function registerClient(site: Site, input: RegisterClientInput): RegistrationResult {

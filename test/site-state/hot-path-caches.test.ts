@@ -1,7 +1,9 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { X509Certificate } from 'node:crypto';
 import { readConfig } from '../../src/site/site-config.js';
-import { certificatePublicKey, parsedCertificate } from '../../src/site/parsed-certificates.js';
+import { certificatePublicKey, clientCertificate } from '../../src/site/parsed-certificates.js';
+import { createCertificate } from '../../src/crypto/certificate.js';
+import { testKeyPair } from '../helpers/test-keys.js';
 import { activeCertificate, certificateByThumbprint, listCertificates, publicKeyOf, tokenSigningCertificateByX5t } from '../../src/site/site-pki.js';
 import { keptRead, statement, tableChanged } from '../../src/site/store.js';
 import { x5tOf } from '../../src/protocol/tokens.js';
@@ -43,12 +45,52 @@ describe('the site hot-path caches answer as the uncached reads did', () => {
     expect(statement(other.db, sql).get()).toEqual({ n: 0 });
   });
 
-  it('a client certificate is parsed once, and bytes that are no certificate are still refused', () => {
+  it('a client certificate is read once, with the fields X509Certificate reads, and bytes that are no certificate are refused', () => {
     const der = clientCertDer(3);
-    const cert = parsedCertificate(der);
-    expect(parsedCertificate(Buffer.from(der))).toBe(cert);
-    expect(cert.fingerprint).toBe(new X509Certificate(der).fingerprint);
-    expect(() => parsedCertificate(Buffer.from('not a certificate'))).toThrow();
+    const cert = clientCertificate(der);
+    expect(clientCertificate(Buffer.from(der))).toBe(cert);
+    const x509 = new X509Certificate(der);
+    expect(cert.thumbprint).toBe(x509.fingerprint.replace(/:/g, ''));
+    expect(cert.commonName).toBe('CLIENT3');
+    expect(cert.notBeforeMs).toBe(Date.parse(x509.validFrom));
+    expect(cert.notAfterMs).toBe(Date.parse(x509.validTo));
+    expect(cert.publicKey.equals(x509.publicKey)).toBe(true);
+    expect(() => clientCertificate(Buffer.from('not a certificate'))).toThrow(/not an X.509 certificate/);
+    // Well-formed DER that is not a certificate, a truncated certificate, and one with trailing bytes.
+    expect(() => clientCertificate(Buffer.from('3003020101', 'hex'))).toThrow(/not an X.509 certificate/);
+    expect(() => clientCertificate(der.subarray(0, der.length - 10))).toThrow(/not an X.509 certificate/);
+    expect(() => clientCertificate(Buffer.concat([der, Buffer.from([0])]))).toThrow(/not an X.509 certificate/);
+  });
+
+  it('a client certificate names its last common name, UTF-8 included, and dates past 2049 as GeneralizedTime', () => {
+    const pair = testKeyPair(6);
+    const der = createCertificate({
+      subject: [{ name: 'commonName', value: 'SMS' }, { name: 'commonName', value: 'Poste-Ééà' }],
+      publicKey: pair.publicKey,
+      privateKey: pair.privateKey,
+      serial: '7f',
+      notBefore: new Date(Date.UTC(2020, 0, 1)),
+      notAfter: new Date(Date.UTC(2060, 5, 30, 12, 0, 5)),
+    }).der;
+    const cert = clientCertificate(der);
+    expect(cert.commonName).toBe('Poste-Ééà');
+    expect(cert.notAfterMs).toBe(Date.UTC(2060, 5, 30, 12, 0, 5));
+    expect(cert.notAfterMs).toBe(Date.parse(new X509Certificate(der).validTo));
+  });
+
+  it('certificates of one key share one decoded public key; a certificate with a broken key is refused', () => {
+    // Two certificates (different names and serials) of the same key pair, as a fleet's key pool makes them.
+    const a = clientCertificate(clientCertDer(7, 'POOLED-A'));
+    const b = clientCertificate(clientCertDer(7, 'POOLED-B'));
+    expect(a.thumbprint).not.toBe(b.thumbprint);
+    expect(b.publicKey).toBe(a.publicKey);
+    // The RSAPublicKey inside the key's BIT STRING made a SET: the certificate's structure still reads, the key does not.
+    const der = Buffer.from(clientCertDer(8));
+    const rsaPublicKey = der.indexOf(Buffer.from('3082010a02820101', 'hex'));
+    expect(rsaPublicKey).toBeGreaterThan(0);
+    der[rsaPublicKey] = 0x31;
+    expect(() => new X509Certificate(der).publicKey).toThrow();
+    expect(() => clientCertificate(der)).toThrow();
   });
 
   it("a site certificate's public key is the one in its PEM", async () => {
