@@ -39,6 +39,8 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   trimValues: true,
   isArray: (name) => name === 'Property',
+  // Callbacks get no path string (isArray reads the name only): building one per node was a tenth of each parse.
+  jPath: false,
 });
 
 /** Validates, then parses; attributes appear as `@_Name`, text as `#text` (or a plain string). */
