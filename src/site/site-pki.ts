@@ -13,6 +13,7 @@ import { CcmsimError } from '../errors.js';
 import { thumbprint as toThumbprint, type Thumbprint } from '../ids.js';
 import type { Random } from '../clock/random.js';
 import type { KeyProvider } from '../crypto/key-provider.js';
+import type { RsaKeyPair } from '../crypto/rsa-keys.js';
 import { createCertificate, parseCertificate, type Certificate } from '../crypto/certificate.js';
 import { x5tOf } from '../protocol/tokens.js';
 import { writeFileAtomic, type SitePaths } from './site-dir.js';
@@ -85,7 +86,8 @@ function serialFrom(random: Random): string {
 
 /** Builds the three certificates of a new site (no I/O besides asking `keys` for key pairs). */
 export async function buildSitePki(options: { keys: KeyProvider; random: Random; cmgHost: string }): Promise<NewCertificate[]> {
-  const rootKeys = await options.keys.next();
+  // The three pairs are asked for at once (in this order): fresh ones are then generated side by side on libuv's pool.
+  const [rootKeys, signingKeys, cmgKeys] = await Promise.all([options.keys.next(), options.keys.next(), options.keys.next()] as const);
   const root = createCertificate({
     subject: [{ name: 'commonName', value: ROOT_SUBJECT }],
     publicKey: rootKeys.publicKey,
@@ -95,8 +97,7 @@ export async function buildSitePki(options: { keys: KeyProvider; random: Random;
     notAfter: SITE_CERT_NOT_AFTER,
     isCa: true,
   });
-  const signing = await buildTokenSigning({ keys: options.keys, random: options.random, root: { certificate: root, privateKey: rootKeys.privateKey } });
-  const cmgKeys = await options.keys.next();
+  const signing = buildTokenSigning({ pair: signingKeys, random: options.random, root: { certificate: root, privateKey: rootKeys.privateKey } });
   const cmg = createCertificate({
     subject: [{ name: 'commonName', value: options.cmgHost }],
     issuer: { certificate: root, privateKey: rootKeys.privateKey },
@@ -115,12 +116,12 @@ export async function buildSitePki(options: { keys: KeyProvider; random: Random;
   ];
 }
 
-async function buildTokenSigning(options: {
-  keys: KeyProvider;
+function buildTokenSigning(options: {
+  pair: RsaKeyPair;
   random: Random;
   root: { certificate: Certificate; privateKey: KeyObject };
-}): Promise<NewCertificate> {
-  const pair = await options.keys.next();
+}): NewCertificate {
+  const pair = options.pair;
   const certificate = createCertificate({
     subject: [{ name: 'commonName', value: TOKEN_SIGNING_SUBJECT }],
     issuer: options.root,
@@ -230,8 +231,8 @@ export async function rotateTokenSigning(options: {
 }): Promise<{ retired: SiteCertificate; active: SiteCertificate }> {
   const root = activeCertificate(options.db, 'issuing-root');
   const rootCertificate = parseStoredCertificate(root);
-  const fresh = await buildTokenSigning({
-    keys: options.keys,
+  const fresh = buildTokenSigning({
+    pair: await options.keys.next(),
     random: options.random,
     root: { certificate: rootCertificate, privateKey: privateKeyOf(options.paths, root) },
   });
