@@ -12,7 +12,7 @@ import type { Site } from './site.js';
 import { tokenIssuer, TOKEN_AUDIENCE } from './site-config.js';
 import { checkTimes, claimMismatch, CLOCK_SKEW_MS, signSiteJwt, tokenError, verifySiteJwt } from './site-jwt.js';
 import { getBulkToken } from './bulk-tokens.js';
-import { getClient } from './registrations.js';
+import { getClient, type ClientRecord } from './registrations.js';
 import { statement, unusedId, writeTransaction } from './store.js';
 import type { SiteCertificate } from './site-pki.js';
 
@@ -25,6 +25,8 @@ export interface IssueClientTokenOptions {
   bulkTokenGuid?: string;
   /** A renewal: the ID of the client token the caller authenticated (authenticateClientToken with allowRetiredSigner). */
   presentedTokenId?: string;
+  /** The client's record as this request already read it (its signed headers named it), instead of reading it again. */
+  registered?: ClientRecord;
 }
 
 export interface IssuedClientToken {
@@ -106,7 +108,7 @@ export async function issueClientToken(site: Site, smsIdText: string, options: I
   const smsId = smsGuid(smsIdText);
   const nowMs = site.clock.now();
   const config = site.config();
-  const client = getClient(site, smsId);
+  const client = options.registered?.smsId === smsId ? options.registered : getClient(site, smsId);
   if (!client) throw refused(`${smsId} is not a registered client; register first`, 403);
   if (options.via === 'cmg' && !config.cmgEnabled) {
     throw new CcmsimError('CCMSIM_CMG_NOT_ALLOWED', 'client settings do not enable clients to use a cloud management gateway', { httpStatus: 403 });
@@ -186,6 +188,8 @@ export interface AuthenticateOptions {
   allowRetiredSigner?: boolean;
   /** Accept an expired token (the internal MP's Renew path; the client is then authenticated by its signature). */
   allowExpired?: boolean;
+  /** The client's record as this request already read it (its signed headers named it), instead of reading it again. */
+  registered?: ClientRecord;
 }
 
 /**
@@ -236,7 +240,7 @@ export async function authenticateClientToken(
   if (record.revokedMs !== undefined) {
     throw tokenError('CCMSIM_TOKEN_REVOKED', `${what} ${record.tokenId} was revoked or superseded at ${new Date(record.revokedMs).toISOString()}`);
   }
-  const client = getClient(site, deviceId);
+  const client = options.registered?.smsId === deviceId ? options.registered : getClient(site, deviceId);
   if (!client || client.signingThumbprint !== certThumbprint) {
     throw tokenError('CCMSIM_TOKEN_CERT_MISMATCH', `${deviceId} is no longer registered with certificate ${certThumbprint}`);
   }

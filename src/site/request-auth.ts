@@ -159,6 +159,7 @@ export async function authenticateTokenRequest(site: Site, req: HttpRequest, opt
     client = await authenticateClientToken(site, token, caller.client.signingThumbprint, site.clock.now(), {
       allowRetiredSigner: options.purpose === 'sts',
       allowExpired: options.purpose === 'sts' && options.via === 'mp',
+      registered: caller.client,
     });
     if (client.smsId !== caller.smsId) {
       throw new CcmsimError('CCMSIM_TOKEN_CERT_MISMATCH', `the client token was issued to ${client.smsId}, not to ${caller.smsId}`, { httpStatus: 403 });

@@ -58,7 +58,7 @@ export async function handleStsRequest(options: StsRequest): Promise<HttpRespons
   switch (auth.kind) {
     case 'client':
       if (auth.client.smsId !== smsId) return fail(mismatch(`the client token belongs to ${auth.client.smsId}, not to ${smsId}`));
-      issue = { via, presentedTokenId: auth.client.tokenId };
+      issue = { via, presentedTokenId: auth.client.tokenId, registered: auth.caller.client };
       break;
     case 'bulk': {
       if (auth.caller && auth.caller.smsId !== smsId) return fail(mismatch(`the request is signed by ${auth.caller.smsId}, not by ${smsId}`));
@@ -69,13 +69,13 @@ export async function handleStsRequest(options: StsRequest): Promise<HttpRespons
           return fail(new CcmsimError('CCMSIM_TOKEN_UNKNOWN', `${smsId} was not registered with bulk registration token ${auth.bulk.guid}`, { httpStatus: 401 }));
         }
       }
-      issue = { via, bulkTokenGuid: auth.bulk.guid };
+      issue = { via, bulkTokenGuid: auth.bulk.guid, ...(auth.caller ? { registered: auth.caller.client } : {}) };
       break;
     }
     case 'signature':
       if (via !== 'mp') return fail(new CcmsimError('CCMSIM_TOKEN_MALFORMED', 'through the cloud management gateway a token is needed', { httpStatus: 401 }));
       if (auth.caller.smsId !== smsId) return fail(mismatch(`the request is signed by ${auth.caller.smsId}, not by ${smsId}`));
-      issue = { via };
+      issue = { via, registered: auth.caller.client };
       break;
     case 'none':
       return fail(new CcmsimError('CCMSIM_SIGNATURE_INVALID', 'CCM_STS needs a request signed with ClientToken/ClientTokenSignature headers or a token', { httpStatus: 403 }));

@@ -1,7 +1,7 @@
 // The CMG over HTTPS and the token service: bulk-token registration, first token and renewal, every bulk-token
 // refusal (status, X-CCMSim-Error and a log line), block then unblock, CMG disabled, MutualAuth without a client
 // certificate, and a client token copied into another machine's request. No token part ever reaches a file.
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect, afterEach, vi } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
@@ -13,6 +13,7 @@ import { blockBulkToken, createBulkToken, unblockBulkToken } from '../../src/sit
 import { getClient } from '../../src/site/registrations.js';
 import { listClientTokens } from '../../src/site/client-tokens.js';
 import { activeCertificate, privateKeyOf } from '../../src/site/site-pki.js';
+import { statement } from '../../src/site/store.js';
 import { buildClientAuthHeaders } from '../../src/protocol/client-auth.js';
 import { buildStsRequest, parseStsResponse, type StsPurpose } from '../../src/protocol/sts.js';
 import { signJwt, tokenIssuer, x5tOf } from '../../src/protocol/tokens.js';
@@ -155,6 +156,25 @@ describe('token clients through the CMG', () => {
     expect(cmglog).toMatch(/RequestUri: \/CCM_PROXY_SERVERAUTH\/72186325152220500\/CCM_STS {2}RequestCount: 3 {2}RequestSize: \d+ Bytes {2}ResponseCount: 3 {2}ResponseSize: \d+ Bytes {2}AverageElapsedTime: \d+ ms~~ {2}\$\$<CMGService><04-01-2026 09:00:00\.000\+00><thread=\d+ \(0x[0-9A-F]+\)>\r\n/);
     expect(fx.log('SMS_CLOUD_PROXYCONNECTOR')).toMatch(/MessageID: [0-9a-f-]{36} RequestURI: http:\/\/MP01\.CONTOSO\.COM\/CCM_STS EndpointName: CCM_STS ResponseHeader: HTTP\/1\.1 200/);
     expectNoTokenInFiles(fx);
+  });
+
+  it("reads the client's record once per renewal: the request's signed headers read it, the token checks and the issue reuse it", async () => {
+    fx = await startServerFixture();
+    const bulk = await createBulkToken(fx.site);
+    await registerWithBulk(fx, PC1, bulk.token);
+    const first = await sts(fx, PC1, { token: bulk.token });
+    await fx.clock.advance(31 * 24 * 3600 * 1000);
+    // The site's one prepared statement for a client's record (statements are kept per connection).
+    const reads = vi.spyOn(statement(fx.site.db, 'SELECT * FROM clients WHERE sms_id = ?'), 'get');
+    const renewed = await sts(fx, PC1, { token: first.token!, purpose: 'Renew' });
+    expect(renewed.status).toBe(200);
+    expect(reads).toHaveBeenCalledTimes(1);
+    reads.mockClear();
+    const again = await sts(fx, PC1, { token: renewed.token!, purpose: 'Renew', via: 'mp' });
+    expect(again.status).toBe(200);
+    expect(reads).toHaveBeenCalledTimes(1);
+    reads.mockRestore();
+    expect(listClientTokens(fx.site, PC1.smsId).filter((t) => t.revokedMs === undefined).map((t) => t.tokenId)).toEqual([again.tokenId]);
   });
 
   it('refuses an expired client token through the CMG and renews it only on the intranet MP', async () => {
