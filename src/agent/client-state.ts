@@ -7,7 +7,7 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, createSecretKey, hkdfSync } from 'node:crypto';
 import { CcmsimError } from '../errors.js';
 import type { ClientLogSettings } from './client-logs.js';
 import type { MachineHardware } from './hardware.js';
@@ -147,17 +147,20 @@ function keysOfPem(keyPem: string): { privateKey: KeyObject; publicKey: KeyObjec
   return keys;
 }
 
-/** A key's PKCS#8 export (DER for the token cipher, PEM for the store), once per KeyObject: KeyObjects never change. */
-const pkcs8Der = new WeakMap<KeyObject, Buffer>();
+/**
+ * Made once per KeyObject (KeyObjects never change): the key's PKCS#8 PEM for the store, and its PKCS#8 DER as the
+ * secret key the token cipher derives from (given to HKDF as a KeyObject: a Buffer is made into one on every call).
+ */
 const pkcs8Pem = new WeakMap<KeyObject, string>();
+const tokenCipherSecret = new WeakMap<KeyObject, KeyObject>();
 
-function exportPkcs8Der(key: KeyObject): Buffer {
-  let der = pkcs8Der.get(key);
-  if (der === undefined) {
-    der = key.export({ type: 'pkcs8', format: 'der' });
-    pkcs8Der.set(key, der);
+function tokenCipherSecretOf(key: KeyObject): KeyObject {
+  let secret = tokenCipherSecret.get(key);
+  if (secret === undefined) {
+    secret = createSecretKey(key.export({ type: 'pkcs8', format: 'der' }));
+    tokenCipherSecret.set(key, secret);
   }
-  return der;
+  return secret;
 }
 
 function exportPkcs8Pem(key: KeyObject): string {
@@ -169,9 +172,10 @@ function exportPkcs8Pem(key: KeyObject): string {
   return pem;
 }
 
+const TOKEN_CIPHER_INFO = Buffer.from('ccmsim cached client token', 'utf8');
+
 function tokenCipherKeys(encryptionKey: KeyObject, tokenId: string): { key: Buffer; iv: Buffer } {
-  const ikm = exportPkcs8Der(encryptionKey);
-  const okm = Buffer.from(hkdfSync('sha256', ikm, Buffer.from(tokenId, 'utf8'), Buffer.from('ccmsim cached client token', 'utf8'), 44));
+  const okm = Buffer.from(hkdfSync('sha256', tokenCipherSecretOf(encryptionKey), Buffer.from(tokenId, 'utf8'), TOKEN_CIPHER_INFO, 44));
   return { key: okm.subarray(0, 32), iv: okm.subarray(32, 44) };
 }
 

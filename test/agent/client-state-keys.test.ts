@@ -1,5 +1,6 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createCipheriv, hkdfSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCertificate, machinePaths, readCachedToken, storeCertificate, writeCachedToken } from '../../src/agent/client-state.js';
@@ -48,5 +49,25 @@ describe('the SMS store keeps parsed keys without ever serving a stale one', () 
     await writeCachedToken(paths, token, { thumbprint: 'AA', key: testKeyPair(3).privateKey });
     expect(await readCachedToken(paths, testKeyPair(3).privateKey)).toEqual(token);
     expect(await readCachedToken(paths, testKeyPair(4).privateKey)).toBeUndefined();
+  });
+
+  it('caches the token as documented: AES-256-GCM, key and nonce from HKDF-SHA256 over the PKCS#8 key and the token ID', async () => {
+    const paths = machine();
+    const key = testKeyPair(3).privateKey;
+    const token = { tokenId: 'b1e1c0de-0000-4000-8000-000000000001', token: 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln', expiresAt: '2026-02-01T00:00:00.000Z', cachedAt: '2026-01-01T00:00:00.000Z' };
+    await writeCachedToken(paths, token, { thumbprint: 'AA', key });
+    await writeCachedToken(paths, token, { thumbprint: 'AA', key });
+    const okm = Buffer.from(hkdfSync('sha256', key.export({ type: 'pkcs8', format: 'der' }), Buffer.from(token.tokenId), Buffer.from('ccmsim cached client token'), 44));
+    const cipher = createCipheriv('aes-256-gcm', okm.subarray(0, 32), okm.subarray(32, 44));
+    const ciphertext = Buffer.concat([cipher.update(token.token, 'utf8'), cipher.final()]);
+    const stored = JSON.parse(readFileSync(paths.clientToken, 'utf8')) as Record<string, string>;
+    expect(stored).toEqual({
+      tokenId: token.tokenId,
+      expiresAt: token.expiresAt,
+      cachedAt: token.cachedAt,
+      encryptedWith: 'AA',
+      tag: cipher.getAuthTag().toString('base64'),
+      ciphertext: ciphertext.toString('base64'),
+    });
   });
 });
