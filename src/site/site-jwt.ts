@@ -26,6 +26,27 @@ export async function signSiteJwt(
   return { token, signer };
 }
 
+/**
+ * Tokens whose signature verified, by their exact text, with the thumbprint that verified it (least recently used
+ * dropped first). A bulk token is presented with each registration, confirmation and first token request of every
+ * client it enrolls (thousands in a fleet); its RSA verification does not need doing again. The signer is still looked
+ * up on every use, so a rotation or retirement is seen at once.
+ */
+const VERIFIED_KEEP = 1024;
+const verifiedBy = new Map<string, string>();
+
+function signatureVerifies(text: string, decoded: DecodedJwt, signer: SiteCertificate): boolean {
+  if (verifiedBy.get(text) === signer.thumbprint) {
+    verifiedBy.delete(text);
+    verifiedBy.set(text, signer.thumbprint);
+    return true;
+  }
+  if (!jwtSignatureVerifies(decoded, publicKeyOf(signer))) return false;
+  if (verifiedBy.size >= VERIFIED_KEEP) verifiedBy.delete(verifiedBy.keys().next().value!);
+  verifiedBy.set(text, signer.thumbprint);
+  return true;
+}
+
 export interface VerifiedJwt {
   header: Record<string, unknown>;
   payload: Record<string, unknown>;
@@ -51,7 +72,7 @@ export async function verifySiteJwt(site: Site, token: string, what: string): Pr
   if (typeof x5t !== 'string' || x5t === '') throw tokenError('CCMSIM_TOKEN_UNKNOWN_KEY', `${what} names no signing certificate (x5t)`);
   const signer = tokenSigningCertificateByX5t(site.db, x5t);
   if (!signer) throw tokenError('CCMSIM_TOKEN_UNKNOWN_KEY', `${what} is signed by a certificate this site does not know (x5t ${x5t})`, { x5t });
-  if (!jwtSignatureVerifies(decoded, publicKeyOf(signer))) {
+  if (!signatureVerifies(text, decoded, signer)) {
     throw tokenError('CCMSIM_TOKEN_SIGNATURE', `${what} signature does not verify with the SMS Token Signing certificate ${signer.thumbprint}`);
   }
   return { header, payload, signer };
