@@ -75,12 +75,23 @@ export function openClientLogs(options: ClientLogsOptions): ClientLogs {
     last = Math.max(now, last + options.jitterMs());
     return last;
   };
+  // Per log, worked out once: the options its first line opens it with.
+  const overrides: Record<ClientLogName, CmLogOverrides> = {
+    ccmsetup: { format: 'cmtrace', timeZone: options.timeZone },
+    ClientIDManagerStartup: { format: 'cmtrace', timeZone: options.timeZone, ...ccmLogOverrides(s) },
+    ClientLocation: { format: 'cmtrace', timeZone: options.timeZone, ...ccmLogOverrides(s) },
+  };
   return {
     write(line, thread) {
       const abs = files[line.log];
-      const rel = rels[line.log];
-      const ccmLog = line.log !== 'ccmsetup';
-      const log = set.get(rel, { format: 'cmtrace', timeZone: options.timeZone, ...(ccmLog ? ccmLogOverrides(s) : {}) });
+      const log = set.get(rels[line.log], overrides[line.log]);
+      if (!log.enabled) {
+        // Dropped unmasked and unformatted (a fleet's agents without logs write thousands of lines), but the line
+        // still takes its jitter, so the lines of the agent's other logs keep the times they have with it enabled.
+        stamp();
+        written.add(abs);
+        return;
+      }
       log.write({
         // A safety net under the catalog's own masking: no JWT-shaped text reaches a client log, wherever it came from
         // (a token pasted as an /mp value ends up in URLs and host names).

@@ -47,6 +47,7 @@ export class CmLogSet {
       // Writes through the set's handle keep the open-file bookkeeping right.
       log = {
         path: inner.path,
+        enabled: inner.enabled,
         get isOpen() {
           return inner.isOpen;
         },

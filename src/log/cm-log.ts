@@ -34,6 +34,8 @@ export interface CmLog {
   suspend(): void;
   /** Whether the log holds an open file descriptor now. */
   readonly isOpen: boolean;
+  /** False for a log opened with `enabled: false` (CCMENABLELOGGING=FALSE, a fleet agent without logs): writes are dropped. */
+  readonly enabled: boolean;
   readonly path: string;
 }
 
@@ -45,6 +47,7 @@ function checkLevel(level: number): CmLogLevel {
 }
 
 class WinstonCmLog implements CmLog {
+  readonly enabled = true;
   readonly path: string;
   private readonly formatOptions: CmRecordFormatOptions;
   private readonly transport: CmFileTransport;
@@ -101,6 +104,7 @@ class WinstonCmLog implements CmLog {
 class DisabledCmLog implements CmLog {
   constructor(readonly path: string) {}
   readonly isOpen = false;
+  readonly enabled = false;
   write(): void {}
   close(): void {}
   suspend(): void {}

@@ -158,6 +158,21 @@ describe('openCmLog: CCMLOGLEVEL and CCMENABLELOGGING', () => {
     expect(seen).toEqual([]);
   });
 
+  it('a log says whether it writes: enabled=false, and the shared set handing it out, say false', () => {
+    const dir = tempDir();
+    expect(openCmLog({ path: join(dir, 'a.log'), format: 'cmtrace', timeZone: 'UTC', enabled: false }).enabled).toBe(false);
+    const on = openCmLog({ path: join(dir, 'b.log'), format: 'cmtrace', timeZone: 'UTC' });
+    expect(on.enabled).toBe(true);
+    on.close();
+    const quiet = openCmLogSet({ root: dir, format: 'cmtrace', timeZone: 'UTC', enabled: false });
+    const loud = openCmLogSet({ root: dir, format: 'cmtrace', timeZone: 'UTC' });
+    expect(quiet.get('m/c.log').enabled).toBe(false);
+    expect(loud.get('m/c.log').enabled).toBe(true);
+    expect(loud.get('m/d.log', { enabled: false }).enabled).toBe(false);
+    quiet.closeAll();
+    loud.closeAll();
+  });
+
   it('maps record types to winston levels consistently with the filter', () => {
     expect(mixed.map(winstonLevelOf)).toEqual(['info', 'info', 'warning', 'error', 'verbose', 'verbose']);
     expect(([0, 1, 2, 3] as const).map(winstonLevelForCcmLogLevel)).toEqual(['verbose', 'info', 'warning', 'error']);
