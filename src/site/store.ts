@@ -82,20 +82,38 @@ function keptOf(db: SiteDb): { values: Map<string, Kept>; generations: Map<strin
 
 /**
  * `read()`, kept until the table `table` may have changed: `PRAGMA data_version` moves when another connection (another
- * process: `ccmsim site …` beside a running site) commits, and `tableChanged` marks this connection's own writes, which
+ * process: `ccmsim site …` beside a running site) commits (seen from the next turn of the event loop), and `tableChanged` marks this connection's own writes, which
  * do not move it. Inside a transaction it always reads (and keeps nothing), so an uncommitted change is never kept.
  * For the site's configuration and certificates: read on every request, changed a handful of times in a site's life.
  */
 export function keptRead<T>(db: SiteDb, table: string, read: () => T): T {
   if (db.inTransaction) return read();
   const k = keptOf(db);
-  const dataVersion = statement(db, 'PRAGMA data_version').pluck().get() as number;
+  const dataVersion = dataVersionThisTurn(db);
   const generation = k.generations.get(table) ?? 0;
   const entry = k.values.get(table);
   if (entry !== undefined && entry.dataVersion === dataVersion && entry.generation === generation) return entry.value as T;
   const value = read();
   k.values.set(table, { dataVersion, generation, value });
   return value;
+}
+
+/** `PRAGMA data_version` as read in this synchronous stretch of code (one read serves every kept read of it). */
+const versionThisTurn = new WeakMap<SiteDb, number>();
+
+/**
+ * A request's synchronous part asks for the configuration and the certificates several times; each `PRAGMA
+ * data_version` is a read transaction of its own (file locks included). Another process's commit is seen from the next
+ * turn of the event loop, as if it had landed just after this one.
+ */
+function dataVersionThisTurn(db: SiteDb): number {
+  let version = versionThisTurn.get(db);
+  if (version === undefined) {
+    version = statement(db, 'PRAGMA data_version').pluck().get() as number;
+    versionThisTurn.set(db, version);
+    queueMicrotask(() => versionThisTurn.delete(db));
+  }
+  return version;
 }
 
 /** Marks `table` changed by this connection (call before or inside the writing transaction; a rollback only costs a read). */

@@ -1,4 +1,4 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect, afterEach, vi } from 'vitest';
 import { X509Certificate } from 'node:crypto';
 import { readConfig } from '../../src/site/site-config.js';
 import { certificatePublicKey, clientCertificate } from '../../src/site/parsed-certificates.js';
@@ -22,9 +22,12 @@ describe('the site hot-path caches answer as the uncached reads did', () => {
     expect(readConfig(fixture.site.db).serverMode).toBe('active');
     expect(readConfig(fixture.site.db).serverMode).toBe('active');
     other.updateConfig({ serverMode: 'passive' });
+    await Promise.resolve();
     expect(readConfig(fixture.site.db).serverMode).toBe('passive');
+    // This connection's own write is seen at once; the other connection sees it from its next turn.
     fixture.site.updateConfig({ serverMode: 'active', cmgEnabled: false });
     expect(readConfig(fixture.site.db)).toMatchObject({ serverMode: 'active', cmgEnabled: false });
+    await Promise.resolve();
     expect(readConfig(other.db)).toMatchObject({ serverMode: 'active', cmgEnabled: false });
   });
 
@@ -34,6 +37,20 @@ describe('the site hot-path caches answer as the uncached reads did', () => {
     first.serverMode = 'passive';
     expect(readConfig(fixture.site.db).serverMode).toBe('active');
     expect(readConfig(fixture.site.db)).not.toBe(readConfig(fixture.site.db));
+  });
+
+  it('one data_version check serves every kept read of a synchronous stretch; the next turn checks again', async () => {
+    fixture = await makeSite();
+    const db = fixture.site.db;
+    await Promise.resolve();
+    const checks = vi.spyOn(statement(db, 'PRAGMA data_version'), 'get');
+    for (let i = 0; i < 5; i++) readConfig(db);
+    activeCertificate(db, 'token-signing');
+    expect(checks).toHaveBeenCalledTimes(1);
+    await Promise.resolve();
+    readConfig(db);
+    expect(checks).toHaveBeenCalledTimes(2);
+    checks.mockRestore();
   });
 
   it('a prepared statement is kept per connection', async () => {
