@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, createSecretKey, hkdfSync } from 'node:crypto';
 import { CcmsimError } from '../errors.js';
+import { LruCache } from '../lru-cache.js';
 import type { ClientLogSettings } from './client-logs.js';
 import type { MachineHardware } from './hardware.js';
 import { machinePaths, readTextIfExists, removeIfExists, writeFileAtomic, type MachinePaths } from './machine-dir.js';
@@ -131,20 +132,13 @@ export async function writeSmsCfg(paths: MachinePaths, cfg: SmsCfg): Promise<voi
  * start, reads the same key files, and re-parsing PEM was most of a start's CPU. Keyed by content, so a changed or
  * removed file is still read from disk each time and never served stale.
  */
-const KEY_CACHE_SIZE = 1024;
-const keysByPem = new Map<string, { privateKey: KeyObject; publicKey: KeyObject }>();
+const keysByPem = new LruCache<string, { privateKey: KeyObject; publicKey: KeyObject }>(1024);
 
 function keysOfPem(keyPem: string): { privateKey: KeyObject; publicKey: KeyObject } {
-  let keys = keysByPem.get(keyPem);
-  if (keys !== undefined) {
-    keysByPem.delete(keyPem);
-  } else {
+  return keysByPem.getOrMake(keyPem, () => {
     const privateKey = createPrivateKey(keyPem);
-    keys = { privateKey, publicKey: createPublicKey(privateKey) };
-    if (keysByPem.size >= KEY_CACHE_SIZE) keysByPem.delete(keysByPem.keys().next().value!);
-  }
-  keysByPem.set(keyPem, keys);
-  return keys;
+    return { privateKey, publicKey: createPublicKey(privateKey) };
+  });
 }
 
 /**

@@ -12,6 +12,7 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { sha1Thumbprint } from '../crypto/certificate.js';
 import type { Thumbprint } from '../ids.js';
+import { LruCache } from '../lru-cache.js';
 
 const { asn1 } = forge;
 
@@ -34,26 +35,8 @@ export interface ClientCertificate {
   publicKey: KeyObject;
 }
 
-/** A map kept to `max` entries, the least recently used dropped first. */
-class LruCache<V> {
-  private readonly entries = new Map<string, V>();
-  constructor(private readonly max: number) {}
-
-  getOrMake(key: string, make: () => V): V {
-    let value = this.entries.get(key);
-    if (value !== undefined) {
-      this.entries.delete(key);
-    } else {
-      value = make();
-      if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
-    }
-    this.entries.set(key, value);
-    return value;
-  }
-}
-
-const certificates = new LruCache<ClientCertificate>(MAX_CERTIFICATES);
-const publicKeys = new LruCache<KeyObject>(MAX_PUBLIC_KEYS);
+const certificates = new LruCache<string, ClientCertificate>(MAX_CERTIFICATES);
+const publicKeys = new LruCache<string, KeyObject>(MAX_PUBLIC_KEYS);
 
 function notCertificate(why: string): Error {
   return new Error(`not an X.509 certificate: ${why}`);

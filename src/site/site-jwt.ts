@@ -6,6 +6,7 @@
 import { CcmsimError, type ErrorCode } from '../errors.js';
 import { decodeJwtUnverified, jwtSignatureVerifies, signJwt, x5tOf, type DecodedJwt, type BulkTokenClaims, type ClientTokenClaims } from '../protocol/tokens.js';
 import type { Site } from './site.js';
+import { LruCache } from '../lru-cache.js';
 import { activeCertificate, privateKeyOf, publicKeyOf, tokenSigningCertificateByX5t, type SiteCertificate } from './site-pki.js';
 
 /** Bulk and client tokens are accepted this long before `nbf` and after `exp` (docs/protocol.md, "Ours" 6). */
@@ -32,17 +33,11 @@ export async function signSiteJwt(
  * client it enrolls (thousands in a fleet); its RSA verification does not need doing again. The signer is still looked
  * up on every use, so a rotation or retirement is seen at once.
  */
-const VERIFIED_KEEP = 1024;
-const verifiedBy = new Map<string, string>();
+const verifiedBy = new LruCache<string, string>(1024);
 
 function signatureVerifies(text: string, decoded: DecodedJwt, signer: SiteCertificate): boolean {
-  if (verifiedBy.get(text) === signer.thumbprint) {
-    verifiedBy.delete(text);
-    verifiedBy.set(text, signer.thumbprint);
-    return true;
-  }
+  if (verifiedBy.get(text) === signer.thumbprint) return true;
   if (!jwtSignatureVerifies(decoded, publicKeyOf(signer))) return false;
-  if (verifiedBy.size >= VERIFIED_KEEP) verifiedBy.delete(verifiedBy.keys().next().value!);
   verifiedBy.set(text, signer.thumbprint);
   return true;
 }
