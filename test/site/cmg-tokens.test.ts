@@ -84,6 +84,17 @@ async function sts(
   return reply;
 }
 
+/** A new site with PC1 enrolled through the CMG with a bulk token, holding its first client token, `days` later. */
+async function enrolledWithFirstToken(days: number): Promise<{ f: ServerFixture; first: StsReply }> {
+  const f = await startServerFixture();
+  fx = f;
+  const bulk = await createBulkToken(f.site);
+  await registerWithBulk(f, PC1, bulk.token);
+  const first = await sts(f, PC1, { token: bulk.token });
+  await f.clock.advance(days * 24 * 3600 * 1000);
+  return { f, first };
+}
+
 /** Every file under the site directory, as latin1 and UTF-16LE-decoded text. */
 function siteFilesText(dir: string): string[] {
   const out: string[] = [];
@@ -159,37 +170,29 @@ describe('token clients through the CMG', () => {
   });
 
   it("reads the client's record once per renewal: the request's signed headers read it, the token checks and the issue reuse it", async () => {
-    fx = await startServerFixture();
-    const bulk = await createBulkToken(fx.site);
-    await registerWithBulk(fx, PC1, bulk.token);
-    const first = await sts(fx, PC1, { token: bulk.token });
-    await fx.clock.advance(31 * 24 * 3600 * 1000);
+    const { f, first } = await enrolledWithFirstToken(31);
     // The site's one prepared statement for a client's record (statements are kept per connection).
-    const reads = vi.spyOn(statement(fx.site.db, 'SELECT * FROM clients WHERE sms_id = ?'), 'get');
-    const renewed = await sts(fx, PC1, { token: first.token!, purpose: 'Renew' });
+    const reads = vi.spyOn(statement(f.site.db, 'SELECT * FROM clients WHERE sms_id = ?'), 'get');
+    const renewed = await sts(f, PC1, { token: first.token!, purpose: 'Renew' });
     expect(renewed.status).toBe(200);
     expect(reads).toHaveBeenCalledTimes(1);
     reads.mockClear();
-    const again = await sts(fx, PC1, { token: renewed.token!, purpose: 'Renew', via: 'mp' });
+    const again = await sts(f, PC1, { token: renewed.token!, purpose: 'Renew', via: 'mp' });
     expect(again.status).toBe(200);
     expect(reads).toHaveBeenCalledTimes(1);
     reads.mockRestore();
-    expect(listClientTokens(fx.site, PC1.smsId).filter((t) => t.revokedMs === undefined).map((t) => t.tokenId)).toEqual([again.tokenId]);
+    expect(listClientTokens(f.site, PC1.smsId).filter((t) => t.revokedMs === undefined).map((t) => t.tokenId)).toEqual([again.tokenId]);
   });
 
   it('refuses an expired client token through the CMG and renews it only on the intranet MP', async () => {
-    fx = await startServerFixture();
-    const bulk = await createBulkToken(fx.site);
-    await registerWithBulk(fx, PC1, bulk.token);
-    const first = await sts(fx, PC1, { token: bulk.token });
-    await fx.clock.advance(91 * 24 * 3600 * 1000);
-    const viaCmg = await sts(fx, PC1, { token: first.token!, purpose: 'Renew' });
+    const { f, first } = await enrolledWithFirstToken(91);
+    const viaCmg = await sts(f, PC1, { token: first.token!, purpose: 'Renew' });
     expect([viaCmg.status, viaCmg.error]).toEqual([401, 'CCMSIM_TOKEN_EXPIRED']);
-    expect(fx.log('CMGService')).toMatch(/Rejected request \/CCM_PROXY_SERVERAUTH\/72186325152220500\/CCM_STS: CCMSIM_TOKEN_EXPIRED/);
-    const viaMp = await sts(fx, PC1, { token: first.token!, purpose: 'Renew', via: 'mp' });
+    expect(f.log('CMGService')).toMatch(/Rejected request \/CCM_PROXY_SERVERAUTH\/72186325152220500\/CCM_STS: CCMSIM_TOKEN_EXPIRED/);
+    const viaMp = await sts(f, PC1, { token: first.token!, purpose: 'Renew', via: 'mp' });
     expect(viaMp.status).toBe(200);
-    expect(listClientTokens(fx.site, PC1.smsId).at(-1)?.via).toBe('mp');
-    expectNoTokenInFiles(fx);
+    expect(listClientTokens(f.site, PC1.smsId).at(-1)?.via).toBe('mp');
+    expectNoTokenInFiles(f);
   });
 
   it('issues a token on the intranet MP on the strength of the signature, unless the site forbids it', async () => {
