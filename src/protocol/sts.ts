@@ -67,7 +67,7 @@ export function parseStsResponse(xml: string): StsResponse {
     if (code !== undefined && code in ERROR_CODES) throw new CcmsimError(code as ErrorCode, message);
     throw malformed(`the CcmTokenResponse has Status ${JSON.stringify(status ?? null)}: ${message}`);
   }
-  const token = text(root, 'Token');
+  const token = text(root, 'Token')?.trim();
   const tokenId = text(root, 'TokenId');
   const expires = text(root, 'ExpiresAt');
   if (!token) throw malformed('the CcmTokenResponse has no <Token>');

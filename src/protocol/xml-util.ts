@@ -41,6 +41,10 @@ const parser = new XMLParser({
   isArray: (name) => name === 'Property',
   // Callbacks get no path string (isArray reads the name only): building one per node was a tenth of each parse.
   jPath: false,
+  // Opaque payloads (a JWT; certificates and signatures in hex) are taken as their raw text, not scanned character by
+  // character: most of a registration request's or a token reply's bytes. None of them can hold markup or entities
+  // (base64url and hex), so the raw text is their value; callers trim it (XMLValidator has checked the whole document).
+  stopNodes: ['*.Token', '*.Signing', '*.Encryption', '*.SignatureValue'],
 });
 
 /** Validates, then parses; attributes appear as `@_Name`, text as `#text` (or a plain string). */

@@ -90,6 +90,11 @@ describe('CCM_STS bodies (docs/protocol.md "Ours" 4)', () => {
     const xml = buildStsResponse({ token: 'a.b.c', tokenId: '0f8fad5b-d9cb-469f-a165-70867728950e', expiresAt });
     expect(xml).toBe('<CcmTokenResponse SchemaVersion="1.0" Status="0"><Token>a.b.c</Token><TokenId>0f8fad5b-d9cb-469f-a165-70867728950e</TokenId><ExpiresAt>2027-02-27T04:05:06Z</ExpiresAt></CcmTokenResponse>');
     expect(parseStsResponse(xml)).toEqual({ token: 'a.b.c', tokenId: '0f8fad5b-d9cb-469f-a165-70867728950e', expiresAt });
+    // The token is taken as its raw text (a stop node): surrounding whitespace is trimmed, markup inside is not parsed.
+    const spaced = xml.replace('<Token>a.b.c</Token>', '<Token>\r\n  a.b.c \r\n</Token>');
+    expect(parseStsResponse(spaced).token).toBe('a.b.c');
+    const nested = xml.replace('<Token>a.b.c</Token>', '<Token>a.<b>x</b>.c</Token>');
+    expect(parseStsResponse(nested).token).toBe('a.<b>x</b>.c');
   });
 
   it('a refusal body comes back as a CcmsimError with its own code', () => {
