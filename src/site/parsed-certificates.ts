@@ -8,7 +8,7 @@
  * their SubjectPublicKeyInfo bytes, so the key a fleet's key pool shares is decoded once (node:crypto, which also
  * refuses a malformed key). Certificates never change under a thumbprint, so a kept reading is always the same answer.
  */
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { sha1Thumbprint } from '../crypto/certificate.js';
 import type { Thumbprint } from '../ids.js';
@@ -80,10 +80,9 @@ function lastCommonName(subject: forge.asn1.Asn1): string | undefined {
   return cn;
 }
 
-/** The public key in SubjectPublicKeyInfo DER, decoded once per distinct key. */
+/** The public key in SubjectPublicKeyInfo DER, decoded once per distinct key (kept by the bytes themselves). */
 function publicKeyOfSpki(spki: Buffer): KeyObject {
-  const id = createHash('sha256').update(spki).digest('base64');
-  return publicKeys.getOrMake(id, () => createPublicKey({ key: spki, format: 'der', type: 'spki' }));
+  return publicKeys.getOrMake(spki.toString('base64'), () => createPublicKey({ key: spki, format: 'der', type: 'spki' }));
 }
 
 function readCertificate(der: Buffer, thumbprint: Thumbprint): ClientCertificate {
