@@ -75,11 +75,12 @@ export function openClientLogs(options: ClientLogsOptions): ClientLogs {
     last = Math.max(now, last + options.jitterMs());
     return last;
   };
-  // Per log, worked out once: the options its first line opens it with.
+  // Per log, worked out once: the options its first line opens it with (the CCM logs follow the client's settings).
+  const ccmLog: CmLogOverrides = { format: 'cmtrace', timeZone: options.timeZone, ...ccmLogOverrides(s) };
   const overrides: Record<ClientLogName, CmLogOverrides> = {
     ccmsetup: { format: 'cmtrace', timeZone: options.timeZone },
-    ClientIDManagerStartup: { format: 'cmtrace', timeZone: options.timeZone, ...ccmLogOverrides(s) },
-    ClientLocation: { format: 'cmtrace', timeZone: options.timeZone, ...ccmLogOverrides(s) },
+    ClientIDManagerStartup: ccmLog,
+    ClientLocation: ccmLog,
   };
   return {
     write(line, thread) {

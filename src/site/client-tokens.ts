@@ -12,7 +12,7 @@ import type { Site } from './site.js';
 import { tokenIssuer, TOKEN_AUDIENCE } from './site-config.js';
 import { checkTimes, claimMismatch, CLOCK_SKEW_MS, signSiteJwt, tokenError, verifySiteJwt } from './site-jwt.js';
 import { getBulkToken } from './bulk-tokens.js';
-import { getClient, type ClientRecord } from './registrations.js';
+import { clientRecord, type ClientRecord } from './registrations.js';
 import { statement, unusedId, writeTransaction } from './store.js';
 import type { SiteCertificate } from './site-pki.js';
 
@@ -108,7 +108,7 @@ export async function issueClientToken(site: Site, smsIdText: string, options: I
   const smsId = smsGuid(smsIdText);
   const nowMs = site.clock.now();
   const config = site.config();
-  const client = options.registered?.smsId === smsId ? options.registered : getClient(site, smsId);
+  const client = clientRecord(site, smsId, options.registered);
   if (!client) throw refused(`${smsId} is not a registered client; register first`, 403);
   if (options.via === 'cmg' && !config.cmgEnabled) {
     throw new CcmsimError('CCMSIM_CMG_NOT_ALLOWED', 'client settings do not enable clients to use a cloud management gateway', { httpStatus: 403 });
@@ -240,7 +240,7 @@ export async function authenticateClientToken(
   if (record.revokedMs !== undefined) {
     throw tokenError('CCMSIM_TOKEN_REVOKED', `${what} ${record.tokenId} was revoked or superseded at ${new Date(record.revokedMs).toISOString()}`);
   }
-  const client = options.registered?.smsId === deviceId ? options.registered : getClient(site, deviceId);
+  const client = clientRecord(site, deviceId, options.registered);
   if (!client || client.signingThumbprint !== certThumbprint) {
     throw tokenError('CCMSIM_TOKEN_CERT_MISMATCH', `${deviceId} is no longer registered with certificate ${certThumbprint}`);
   }

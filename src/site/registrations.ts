@@ -134,6 +134,11 @@ function getClientRow(site: Site, smsId: SmsGuid): ClientRow | undefined {
   return statement(site.db, 'SELECT * FROM clients WHERE sms_id = ?').get(smsId) as ClientRow | undefined;
 }
 
+/** `known` when it is `smsId`'s record (read earlier while serving the same request), else the record read now. */
+export function clientRecord(site: Site, smsId: string, known: ClientRecord | undefined): ClientRecord | undefined {
+  return known !== undefined && known.smsId === smsId ? known : getClient(site, smsId);
+}
+
 export function getClient(site: Site, smsId: string): ClientRecord | undefined {
   const row = getClientRow(site, smsGuid(smsId));
   return row ? fromRow(row) : undefined;

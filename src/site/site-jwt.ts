@@ -5,8 +5,8 @@
  */
 import { CcmsimError, type ErrorCode } from '../errors.js';
 import { decodeJwtUnverified, jwtSignatureVerifies, signJwt, x5tOf, type DecodedJwt, type BulkTokenClaims, type ClientTokenClaims } from '../protocol/tokens.js';
-import type { Site } from './site.js';
 import { LruCache } from '../lru-cache.js';
+import type { Site } from './site.js';
 import { activeCertificate, privateKeyOf, publicKeyOf, tokenSigningCertificateByX5t, type SiteCertificate } from './site-pki.js';
 
 /** Bulk and client tokens are accepted this long before `nbf` and after `exp` (docs/protocol.md, "Ours" 6). */
