@@ -88,7 +88,8 @@ async function main(): Promise<void> {
 
   // The floor is measured under the default policy; the fleets run as `ccmsim fleet` runs them (batch-scheduling.ts).
   const scheduling = preferBatchScheduling();
-  log(`fleet: ${poolAgents} agents, bulk registration over HTTPS, 180 days of renewals, key pool 16 (threads: ${scheduling === 'batch' ? 'SCHED_BATCH' : 'default policy'})`);
+  const threads = scheduling === 'batch' ? 'SCHED_BATCH' : 'default policy';
+  log(`fleet: ${poolAgents} agents, bulk registration over HTTPS, 180 days of renewals, key pool 16 (threads: ${threads})`);
   log(`fleet output under ${outDir}`);
   const pool = await fleetRun(outDir, 'pool', poolAgents, { keyPool: 16 }, '180d');
   const poolSeconds = pool.run.performance.wallMs / 1000;
@@ -167,7 +168,7 @@ async function main(): Promise<void> {
     [
       'fleet, key pool: agents/s',
       f(poolAgents / poolSeconds),
-      `${poolAgents} agents, HTTPS, 180 d, ${f(poolSeconds)} s${poolAgents === 10_000 ? '' : ` (10k projected ${f((10_000 / poolAgents) * poolSeconds, 0)} s)`}; target ≤ 90 s for 10k; output in ${outDir}; threads ${scheduling === 'batch' ? 'SCHED_BATCH' : 'default policy'}`,
+      `${poolAgents} agents, HTTPS, 180 d, ${f(poolSeconds)} s${poolAgents === 10_000 ? '' : ` (10k projected ${f((10_000 / poolAgents) * poolSeconds, 0)} s)`}; target ≤ 90 s for 10k; output in ${outDir}; threads ${threads}`,
     ],
     ['floor for that run: agents/s', f(poolAgents / poolFloor), `${pool.summary.counts.requests} round trips + ${signaturesOf(pool)} signatures`],
     ['fleet-to-floor ratio', f(poolFloor / poolSeconds, 3), 'target ≥ 0.6'],
