@@ -13,8 +13,8 @@ import { renderReport } from './fleet-report.js';
 
 export const OUTPUT_FILES = { summary: 'summary.json', agents: 'agents.ndjson', events: 'events.ndjson', report: 'report.html' } as const;
 
-/** `--out` must be new or empty (a run never mixes with an earlier one's files); the site and machines go inside. */
-export function prepareOutDir(dir: string): void {
+/** `--out` must be new or empty (a run never mixes with an earlier one's files): throws CCMSIM_USAGE otherwise. */
+export function checkOutDir(dir: string): void {
   if (existsSync(dir)) {
     let entries: string[];
     try {
@@ -24,6 +24,11 @@ export function prepareOutDir(dir: string): void {
     }
     if (entries.length > 0) throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} is not empty (give a new directory for each run)`);
   }
+}
+
+/** Checks `--out` (checkOutDir) and makes it; the site and machines go inside. */
+export function prepareOutDir(dir: string): void {
+  checkOutDir(dir);
   mkdirSync(dir, { recursive: true });
 }
 

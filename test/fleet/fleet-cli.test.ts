@@ -1,5 +1,5 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/ccmsim-main.js';
@@ -68,6 +68,17 @@ describe('ccmsim fleet (command line)', () => {
     expect(io.stderrText).toMatch(message);
     expect(io.stderrText).toMatch(/CCMSIM_USAGE/);
     expect(io.stderrText).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses an --out that is not empty before printing anything else, and leaves it as it was', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fleet-cli-used-'));
+    writeFileSync(join(out, 'notes.txt'), 'keep me');
+    const io = captureIo();
+    const code = await main(['fleet', '--agents', '2', '--seed', '1', '--out', out], io);
+    expect(code).toBe(2);
+    expect(io.stdoutText).toBe('');
+    expect(io.stderrText).toBe(`ccmsim: --out ${out} is not empty (give a new directory for each run) (CCMSIM_USAGE)\n`);
+    expect(readdirSync(out)).toEqual(['notes.txt']);
   });
 
   it('requires --seed and --out', () => {

@@ -14,7 +14,7 @@ import type { RsaKeyPair } from '../../crypto/rsa-keys.js';
 import { FLEET_DEFAULTS, resolveFleetOptions } from '../../fleet/fleet-options.js';
 import { runFleetToDir } from '../../fleet/fleet-run.js';
 import { preferBatchScheduling } from '../../fleet/batch-scheduling.js';
-import { mergeFleetDirs, OUTPUT_FILES } from '../../fleet/fleet-output.js';
+import { checkOutDir, mergeFleetDirs, OUTPUT_FILES } from '../../fleet/fleet-output.js';
 import { formatSummaryTable } from '../../fleet/fleet-summary.js';
 import type { FleetProgress } from '../../fleet/fleet-engine.js';
 
@@ -134,6 +134,8 @@ export function fleetCommand(y: Argv, ctx: CommandContext): Argv {
         siteEvent: argv['site-event'] as string[] | undefined,
         out: argv.out === undefined ? undefined : resolve(ctx.io.cwd, String(argv.out)),
       });
+      // A used --out is refused before the run's first line, so the only output is the error.
+      checkOutDir(options.out);
       const shard = options.shard.count > 1 ? ` shard ${options.shard.index}/${options.shard.count}` : '';
       const scheduling = argv['batch-scheduling'] !== false && preferBatchScheduling() === 'batch' ? ', threads SCHED_BATCH' : '';
       ctx.io.stdout(
