@@ -95,12 +95,15 @@ function malformedToken(reason: string): CcmsimError {
   return new CcmsimError('CCMSIM_TOKEN_MALFORMED', reason, { httpStatus: 401 });
 }
 
+// Stateless between calls (no `stream` option), so one decoder serves every segment.
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function decodeSegment(segment: string, what: string): Record<string, unknown> {
   if (segment.length === 0) throw malformedToken(`the token's ${what} is empty`);
   if (!SEGMENT.test(segment) || segment.length % 4 === 1) throw malformedToken(`the token's ${what} is not base64url`);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(segment, 'base64url'));
+    text = STRICT_UTF8.decode(Buffer.from(segment, 'base64url'));
   } catch {
     throw malformedToken(`the token's ${what} is not valid UTF-8`);
   }
@@ -124,11 +127,19 @@ export interface DecodedJwt {
 }
 
 /**
+ * The last token decoded, by its exact text. The site reads a presented token's kind and GUID for routing and its
+ * logs, then decodes the same text again to verify it: once per token request. The result is frozen, so the two
+ * readers cannot change what the other sees. Failures are not kept.
+ */
+let lastDecoded: { token: string; decoded: DecodedJwt } | undefined;
+
+/**
  * Splits and decodes a compact JWS without checking the signature. Throws CCMSIM_TOKEN_MALFORMED for anything
  * that is not three base64url segments with UTF-8 JSON objects as header and payload (Microsoft's own example
  * token is refused here: the documentation corrupted its payload).
  */
 export function decodeJwtUnverified(token: string): DecodedJwt {
+  if (lastDecoded !== undefined && lastDecoded.token === token) return lastDecoded.decoded;
   if (typeof token !== 'string' || token.trim().length === 0) throw malformedToken('the token is empty');
   const parts = token.trim().split('.');
   if (parts.length !== 3) throw malformedToken(`the token has ${parts.length} dot-separated part(s); a JWT has 3`);
@@ -136,8 +147,16 @@ export function decodeJwtUnverified(token: string): DecodedJwt {
   const header = decodeSegment(h, 'header');
   const payload = decodeSegment(p, 'payload');
   if (!SEGMENT.test(s) || s.length % 4 === 1) throw malformedToken("the token's signature is not base64url");
-  return { header: header as JwtHeader, payload, signature: Buffer.from(s, 'base64url'), signingInput: `${h}.${p}` };
+  const decoded: DecodedJwt = Object.freeze({
+    header: Object.freeze(header) as JwtHeader,
+    payload: Object.freeze(payload),
+    signature: Buffer.from(s, 'base64url'),
+    signingInput: `${h}.${p}`,
+  });
+  lastDecoded = { token, decoded };
+  return decoded;
 }
+
 
 /** Whether the RS256 signature of a decoded token verifies with `publicKey` (an empty signature never does). */
 export function jwtSignatureVerifies(decoded: DecodedJwt, publicKey: KeyObject): boolean {

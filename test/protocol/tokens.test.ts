@@ -90,6 +90,23 @@ describe('decodeJwtUnverified', () => {
     expect(decoded.signingInput).toBe(token.split('.').slice(0, 2).join('.'));
   });
 
+  it('decodes the same text once when it is asked for twice in a row (routing, then verification), frozen so neither reader can change it', () => {
+    const h = Buffer.from('{"alg":"RS256","x5t":"abc"}').toString('base64url');
+    const p = Buffer.from('{"jti":"0f8fad5b-d9cb-469f-a165-70867728950e"}').toString('base64url');
+    const token = `${h}.${p}.${Buffer.alloc(256, 1).toString('base64url')}`;
+    const first = decodeJwtUnverified(token);
+    expect(decodeJwtUnverified(token)).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.header) && Object.isFrozen(first.payload)).toBe(true);
+    expect(() => {
+      (first.payload as Record<string, unknown>)['jti'] = 'changed';
+    }).toThrow(TypeError);
+    // Another text is decoded afresh; a malformed one still throws after a good one was kept.
+    const other = decodeJwtUnverified(`${h}.${p}.`);
+    expect(other).not.toBe(first);
+    expect(other.signature).toHaveLength(0);
+    expect(() => decodeJwtUnverified(`${h}.${p}`)).toThrow(expect.objectContaining({ code: 'CCMSIM_TOKEN_MALFORMED' }));
+  });
+
   it("refuses Microsoft's example token as malformed: its payload is not valid UTF-8 JSON", () => {
     expect(looksLikeJwt(MICROSOFT_EXAMPLE)).toBe(true);
     expect(() => decodeJwtUnverified(MICROSOFT_EXAMPLE)).toThrow(expect.objectContaining({ code: 'CCMSIM_TOKEN_MALFORMED', message: expect.stringMatching(/payload is not valid UTF-8/) }));
