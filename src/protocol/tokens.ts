@@ -157,7 +157,6 @@ export function decodeJwtUnverified(token: string): DecodedJwt {
   return decoded;
 }
 
-
 /** Whether the RS256 signature of a decoded token verifies with `publicKey` (an empty signature never does). */
 export function jwtSignatureVerifies(decoded: DecodedJwt, publicKey: KeyObject): boolean {
   if (decoded.signature.length === 0) return false;
