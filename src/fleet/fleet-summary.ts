@@ -105,6 +105,14 @@ function addCounts(a: FleetCounts, b: FleetCounts): FleetCounts {
   return out;
 }
 
+/** The options two runs do not share, named one by one: `seed 3 in one shard, 4 in another`. */
+function optionsDifference(a: object, b: object): string {
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const names = [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
+  return names.map((k) => `${k} ${JSON.stringify(x[k] ?? null)} in one shard, ${JSON.stringify(y[k] ?? null)} in another`).join('; ');
+}
+
 /**
  * Merges the summaries of shards of one run. `agents` is the merged agents.ndjson (its digest is recomputed).
  * Refuses shards of different runs, of different shard counts, or the same shard twice.
@@ -116,7 +124,7 @@ export function mergeSummaries(parts: FleetSummary[], agentsText: string): Fleet
   for (const p of parts) {
     if (p.schema !== 1 || p.tool !== 'ccmsim fleet') throw new CcmsimError('CCMSIM_FILE_UNREADABLE', 'a summary.json is not a ccmsim fleet summary');
     if (JSON.stringify(p.options) !== JSON.stringify(first.options)) {
-      throw new CcmsimError('CCMSIM_USAGE', `the shards come from different runs (options differ: ${JSON.stringify(p.options)} vs ${JSON.stringify(first.options)})`);
+      throw new CcmsimError('CCMSIM_USAGE', `the shards come from different runs: ${optionsDifference(first.options, p.options)}`);
     }
     if (p.shards.count !== first.shards.count) throw new CcmsimError('CCMSIM_USAGE', `the shards were cut differently (${p.shards.count} vs ${first.shards.count} shards)`);
     for (const i of p.shards.included) {

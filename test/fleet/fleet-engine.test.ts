@@ -68,6 +68,11 @@ describe('fleet engine (fake driver)', () => {
     expect(readFileSync(join(out, 'agents.ndjson'), 'utf8')).toBe(whole.agents);
     expect(readFileSync(join(out, 'events.ndjson'), 'utf8')).toBe(readFileSync(join(whole.dir, 'events.ndjson'), 'utf8'));
     await expect(mergeFleetDirs([shards[0]!.dir, shards[0]!.dir], join(out, 'again'))).rejects.toThrow(/given twice/);
+    // A shard of another run is refused, naming only the options that differ.
+    const stranger = await fleet({ ...raw, seed: 4, shard: '1/3' });
+    await expect(mergeFleetDirs([shards[0]!.dir, stranger.dir], join(out, 'mixed'))).rejects.toThrow(
+      /^the shards come from different runs: seed 3 in one shard, 4 in another$/,
+    );
   });
 
   it('retries through 503s and resets: every agent registers once', async () => {
