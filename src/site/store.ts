@@ -83,7 +83,8 @@ function keptOf(db: SiteDb): { values: Map<string, Kept>; generations: Map<strin
 /**
  * `read()`, kept until the table `table` may have changed: `PRAGMA data_version` moves when another connection (another
  * process: `ccmsim site …` beside a running site) commits, seen from the next turn of the event loop; `tableChanged`
- * marks this connection's own writes, which do not move it. Inside a transaction it always reads (and keeps nothing), so an uncommitted change is never kept.
+ * marks this connection's own writes, which do not move it. Inside a transaction it always reads (and keeps nothing),
+ * so an uncommitted change is never kept.
  * For the site's configuration and certificates: read on every request, changed a handful of times in a site's life.
  */
 export function keptRead<T>(db: SiteDb, table: string, read: () => T): T {
