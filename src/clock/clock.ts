@@ -263,10 +263,47 @@ export function stopwatchMs(): number {
   return performance.now();
 }
 
-/** Parses `--start` values: an ISO 8601 date-time; without an offset it is taken as UTC. */
+/** The fields of an ISO 8601 date or date-time as written; `offsetMinutes` is undefined when no zone was given. */
+export interface IsoDateTime {
+  year: number;
+  /** 1–12. */
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  millisecond: number;
+  /** East of UTC (`+02:00` is 120, `Z` is 0). */
+  offsetMinutes: number | undefined;
+}
+
+const ISO_DATE_TIME_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([zZ]|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * An ISO 8601 date (`2028-01-31`) or date-time (`T` or a space, seconds and fraction optional, `Z` or an offset
+ * optional), checked against the calendar: `Date.parse` rolls 2028-02-30 over to 1 March, which a `--start` must not do.
+ */
+export function parseIsoDateTime(text: string): IsoDateTime | undefined {
+  const m = ISO_DATE_TIME_RE.exec(text.trim());
+  if (m === null) return undefined;
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
+  const millisecond = Number((m[7] ?? '0').slice(0, 3).padEnd(3, '0'));
+  const zone = m[8];
+  let offsetMinutes: number | undefined;
+  if (zone !== undefined) {
+    const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
+    if (z !== null && (Number(z[2]) > 23 || Number(z[3]) > 59)) return undefined;
+    offsetMinutes = z === null ? 0 : (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3]));
+  }
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  return { year, month, day, hour, minute, second, millisecond, offsetMinutes };
+}
+
+/** Parses `--start` values: an ISO 8601 date or date-time (parseIsoDateTime); without an offset it is taken as UTC. */
 export function parseStartTime(value: string): number {
-  const withZone = /([zZ]|[+-]\d\d:?\d\d)$/.test(value) || !/T/.test(value) ? value : `${value}Z`;
-  const ms = Date.parse(withZone.length === 10 ? `${withZone}T00:00:00Z` : withZone);
-  if (!Number.isFinite(ms)) throw new RangeError(`not an ISO date-time: ${value}`);
-  return ms;
+  const t = parseIsoDateTime(value);
+  if (t === undefined) throw new RangeError(`not an ISO date-time: ${value}`);
+  return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second, t.millisecond) - (t.offsetMinutes ?? 0) * 60_000;
 }

@@ -73,6 +73,9 @@ describe('bulkregtoken-sim', () => {
     const bad = captureIo({ env: { CCMSIM_SITE_DIR: dir } });
     expect(await main(['/new', '--start', 'soon'], bad, { keys: testKeys(0) })).toBe(2);
     expect(bad.stderrText).toMatch(/--start soon: not an ISO date-time/);
+    const rolled = captureIo({ env: { CCMSIM_SITE_DIR: dir } });
+    expect(await main(['/new', '--start', '2028-02-30T00:00:00Z'], rolled, { keys: testKeys(0) })).toBe(2);
+    expect(rolled.stderrText).toMatch(/--start 2028-02-30T00:00:00Z: not an ISO date-time/);
   });
 
   it('/lifetime goes with /new in any order, space-separated, case-insensitive', async () => {

@@ -117,6 +117,16 @@ describe('parseStartTime', () => {
     expect(parseStartTime('2028-01-31T10:00:00')).toBe(Date.UTC(2028, 0, 31, 10));
     expect(parseStartTime('2028-01-31T10:00:00+02:00')).toBe(Date.UTC(2028, 0, 31, 8));
     expect(parseStartTime('2028-01-31')).toBe(Date.UTC(2028, 0, 31));
+    expect(parseStartTime('2028-01-31 10:00Z')).toBe(Date.UTC(2028, 0, 31, 10));
+    expect(parseStartTime('2028-01-31T10:00:00.25-0130')).toBe(Date.UTC(2028, 0, 31, 11, 30, 0, 250));
     expect(() => parseStartTime('yesterday')).toThrow(/not an ISO date-time/);
+  });
+
+  it('refuses dates and times the calendar does not have, instead of rolling them over', () => {
+    // Date.parse takes 2028-02-30 as 1 March and 2027-02-29 as 1 March 2027.
+    for (const bad of ['2028-02-30T00:00:00Z', '2027-02-29', '2028-04-31T10:00', '2028-13-01', '2028-01-31T24:00:00Z', '2028-01-31T10:60Z', '2028-01-31T10:00+24:00', '0050-01-01']) {
+      expect(() => parseStartTime(bad), bad).toThrow(/not an ISO date-time/);
+    }
+    expect(parseStartTime('2028-02-29T12:00:00Z')).toBe(Date.UTC(2028, 1, 29, 12));
   });
 });

@@ -95,8 +95,9 @@ describe('--start', () => {
     expect(parseStartOption('2028-07-01T10:00', 'America/New_York')).toBe(Date.UTC(2028, 6, 1, 14, 0));
     expect(parseStartOption('2028-01-31T10:00:00Z', 'America/New_York')).toBe(Date.UTC(2028, 0, 31, 10, 0));
     expect(parseStartOption('2028-01-31', 'Europe/Paris')).toBe(Date.UTC(2028, 0, 30, 23, 0));
-    expect(usageError(() => parseStartOption('2028-02-30T10:00', 'UTC'))).toMatch(/not a valid date-time/);
-    expect(usageError(() => parseStartOption('yesterday', 'UTC'))).toMatch(/not an ISO date-time/);
+    expect(usageError(() => parseStartOption('2028-02-30T10:00', 'UTC'))).toMatch(/'2028-02-30T10:00' is not a valid ISO date-time/);
+    expect(usageError(() => parseStartOption('2028-02-30T10:00Z', 'UTC'))).toMatch(/not a valid ISO date-time/);
+    expect(usageError(() => parseStartOption('yesterday', 'UTC'))).toMatch(/'yesterday' is not a valid ISO date-time/);
   });
 });
 

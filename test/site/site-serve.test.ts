@@ -63,6 +63,9 @@ describe('ccmsim site serve (in-process)', () => {
     const io2 = captureIo();
     expect(await main(['site', 'serve', '--site-dir', dir, '--clock', 'virtual'], io2)).toBe(2);
     expect(io2.stderrText).toMatch(/--clock virtual needs --start/);
+    const io3 = captureIo();
+    expect(await main(['site', 'serve', '--site-dir', dir, '--clock', 'virtual', '--start', '2027-02-29T12:00:00Z'], io3)).toBe(2);
+    expect(io3.stderrText).toMatch(/--start 2027-02-29T12:00:00Z: not a valid ISO date-time/);
   });
 });
 

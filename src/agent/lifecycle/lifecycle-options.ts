@@ -6,6 +6,7 @@
 import { CcmsimError } from '../../errors.js';
 import { DAY_MS, formatDuration, parseDuration } from './duration.js';
 import { fromLocal } from './local-time.js';
+import { parseIsoDateTime, parseStartTime } from '../../clock/clock.js';
 
 export type Network = 'internet' | 'intranet';
 
@@ -146,20 +147,10 @@ export function parseRestartAt(text: string): { hour: number; minute: number; se
  * time in `timeZone` (a date alone is local midnight).
  */
 export function parseStartOption(text: string, timeZone: string): number {
-  const value = text.trim();
-  if (/([zZ]|[+-]\d\d:?\d\d)$/.test(value) && /T/.test(value)) {
-    const ms = Date.parse(value);
-    if (Number.isFinite(ms)) return ms;
-  }
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$/.exec(value);
-  if (m === null) usage(`--start: '${text}' is not an ISO date-time (e.g. 2028-01-31T10:00 local, or 2028-01-31T10:00:00Z)`);
-  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
-  const millisecond = Number((m[7] ?? '0').padEnd(3, '0'));
-  const check = new Date(Date.UTC(year, month - 1, day));
-  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
-    usage(`--start: '${text}' is not a valid date-time`);
-  }
-  return fromLocal({ year, month, day, hour, minute, second, millisecond }, timeZone);
+  const t = parseIsoDateTime(text);
+  if (t === undefined) usage(`--start: '${text}' is not a valid ISO date-time (e.g. 2028-01-31T10:00 local, or 2028-01-31T10:00:00Z)`);
+  if (t.offsetMinutes !== undefined) return parseStartTime(text);
+  return fromLocal(t, timeZone);
 }
 
 /** The raw option values as a command line gives them (repeatable options may come as arrays). */

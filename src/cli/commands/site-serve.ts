@@ -8,7 +8,7 @@
  */
 import type { Argv } from 'yargs';
 import type { CommandContext } from '../ccmsim-main.js';
-import { VirtualClock, type Clock } from '../../clock/clock.js';
+import { parseStartTime, VirtualClock, type Clock } from '../../clock/clock.js';
 import { CcmsimError } from '../../errors.js';
 import { startSiteServers, type SiteServers } from '../../site/site-servers.js';
 import { openSiteForCli, resolveSeed, withSeedOption } from './site-common.js';
@@ -47,10 +47,14 @@ function chooseClock(kind: unknown, start: unknown): Clock | undefined {
     return undefined;
   }
   if (kind !== 'virtual') throw new CcmsimError('CCMSIM_USAGE', `--clock must be real or virtual, not ${String(kind)}`);
-  if (typeof start !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(start) || !Number.isFinite(Date.parse(start))) {
+  if (typeof start !== 'string' || !/^\s*\d{4}-\d{2}-\d{2}T/.test(start)) {
     throw new CcmsimError('CCMSIM_USAGE', '--clock virtual needs --start <ISO time>, e.g. --start 2026-01-01T00:00:00Z');
   }
-  return new VirtualClock(Date.parse(start));
+  try {
+    return new VirtualClock(parseStartTime(start));
+  } catch {
+    throw new CcmsimError('CCMSIM_USAGE', `--start ${start}: not a valid ISO date-time (e.g. 2026-01-01T00:00:00Z; without an offset it is UTC)`);
+  }
 }
 
 export function siteServeCommand(y: Argv, ctx: CommandContext): Argv {
