@@ -4,6 +4,8 @@
  * Durations use the lifecycle's syntax (`180d`, `36h`, `1d12h`), so a fleet reads like `ccmsetup-sim --run-for`.
  */
 import { CcmsimError } from '../errors.js';
+import { parseStartTime } from '../clock/clock.js';
+import { isJwtShaped } from '../args/masking.js';
 import { DAY_MS, MINUTE_MS, formatDuration, parseDuration } from '../agent/lifecycle/duration.js';
 import { parseFaults, formatFaults, type FaultSpec } from './fleet-faults.js';
 import {
@@ -90,6 +92,8 @@ export interface RawFleetOptions {
   offline?: string | string[] | undefined;
   roam?: string | undefined;
   siteEvent?: string | string[] | undefined;
+  /** Checked here, never kept in the options (a bulk token is neither stored nor logged): the run gets it on its own. */
+  regtoken?: string | undefined;
   out?: string | undefined;
 }
 
@@ -154,11 +158,22 @@ export function parseAgentLogs(text: string): AgentLogMode {
 }
 
 function parseStart(text: string): number {
-  const value = text.trim();
-  const withZone = /([zZ]|[+-]\d\d:?\d\d)$/.test(value) ? value : `${value.length === 10 ? `${value}T00:00:00` : value}Z`;
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(withZone) : Number.NaN;
-  if (!Number.isFinite(ms)) usage(`--start: '${text}' is not an ISO 8601 date-time (e.g. 2026-01-05T08:00:00Z; without an offset it is UTC)`);
-  return ms;
+  try {
+    return parseStartTime(text);
+  } catch {
+    usage(`--start: '${text}' is not a valid ISO 8601 date-time (e.g. 2026-01-05T08:00:00Z; without an offset it is UTC)`);
+  }
+}
+
+/** --regtoken belongs to a run against --site-url with internet agents; the embedded site makes its own bulk token. */
+function checkRegtoken(regtoken: string | undefined, siteUrl: string | undefined, internetShare: number): void {
+  if (regtoken === undefined) {
+    if (siteUrl !== undefined && internetShare > 0) usage('--site-url with internet agents needs --regtoken (a bulk token from that site), or --internet-share 0');
+    return;
+  }
+  if (siteUrl === undefined) usage('--regtoken goes with --site-url: the embedded site makes its own bulk token for the internet agents');
+  // The value is never echoed: it may be a real token.
+  if (!isJwtShaped(regtoken.trim())) usage(`--regtoken: must be a bulk registration token (three base64url parts joined by dots; got ${regtoken.length} characters)`);
 }
 
 function checkTimeZone(tz: string): string {
@@ -210,6 +225,7 @@ export function resolveFleetOptions(raw: RawFleetOptions): FleetOptions {
   const siteEvents = parseFleetSiteEvents(raw.siteEvent);
   for (const e of siteEvents) if (e.atMs >= runForMs) usage(`--site-event ${e.text}: after the end of the run (--run-for ${formatDuration(runForMs)})`);
   if (siteEvents.length > 0 && siteUrl !== undefined) usage('--site-event needs the embedded site (a remote site is changed with ccmsim site …)');
+  checkRegtoken(raw.regtoken, siteUrl, internetShare);
   const out = raw.out?.trim();
   if (!out) usage('--out DIR is required (where summary.json, events.ndjson and report.html go)');
   return {

@@ -8,7 +8,6 @@ import type { KeyProvider } from '../crypto/key-provider.js';
 import { VirtualClock } from '../clock/clock.js';
 import { runFleet, type FleetProgress, type FleetRunResult } from './fleet-engine.js';
 import { makeKeyPool, pooledKeys, uniqueKeys, type FleetKeys } from './fleet-keys.js';
-import { CcmsimError } from '../errors.js';
 import { startOnSiteClock, type FleetOptions } from './fleet-options.js';
 import { prepareOutDir, writeFleetOutputs } from './fleet-output.js';
 import { createRealDriver } from './fleet-real-driver.js';
@@ -26,6 +25,8 @@ export interface FleetRunDeps {
   /** Run the embedded site in a worker thread when the built JavaScript allows it (default true). */
   siteThread?: boolean;
   onProgress?: (p: FleetProgress) => void;
+  /** Called once the options have passed every check (the remote site's clock included) and --out is made, before the keys. */
+  onChecked?: () => void;
   /** Called once the keys are ready and the run starts (so a progress bar does not count key generation). */
   onStart?: () => void;
 }
@@ -39,35 +40,40 @@ export interface FleetRunOutput {
 }
 
 export async function runFleetToDir(requested: FleetOptions, deps: FleetRunDeps): Promise<FleetRunOutput> {
-  if (requested.siteUrl !== undefined && requested.internetShare > 0 && deps.regtoken === undefined) {
-    throw new CcmsimError('CCMSIM_USAGE', '--site-url with internet agents needs --regtoken (a bulk token from that site), or --internet-share 0');
-  }
   let options = requested;
-  prepareOutDir(options.out);
-  const t0 = deps.wallNow();
-  let keys: FleetKeys & { stop?: () => void };
-  if (options.keys.kind === 'pool') {
-    const pairs = deps.poolKeys ? deps.poolKeys.slice(0, options.keys.size) : await makeKeyPool(options.keys.size);
-    keys = pooledKeys(pairs);
-  } else {
-    // Two pairs per agent of this shard (signing and encryption certificates).
-    keys = uniqueKeys(2 * Math.ceil((options.agents - options.shard.index) / options.shard.count));
-  }
-  const keySetupMs = deps.wallNow() - t0;
-  // A remote site keeps its own clock and checks request times against it: read it once the keys are ready (just
-  // before the agents start), so the virtual clock starts where the site's stands.
+  // A remote site keeps its own clock and checks request times against it: it is read first, so a --start too far
+  // from it is refused before anything is made. A real-clock site's clock moves on while the keys are made (about a
+  // second for a pool of 16), well inside its 15-minute check; a virtual-clock site's stands still.
   let remote: FleetSite | undefined;
   let remoteTaken = false;
-  try {
-    if (options.siteUrl !== undefined) {
-      remote = await connectFleetSite(options.siteUrl);
+  if (options.siteUrl !== undefined) {
+    remote = await connectFleetSite(options.siteUrl);
+    try {
       options = startOnSiteClock(options, remote.remote!.siteNowMs);
+      prepareOutDir(options.out);
+    } catch (err) {
+      await remote.close();
+      throw err;
+    }
+  } else {
+    prepareOutDir(options.out);
+  }
+  deps.onChecked?.();
+  const t0 = deps.wallNow();
+  let keys: FleetKeys & { stop?: () => void };
+  try {
+    if (options.keys.kind === 'pool') {
+      const pairs = deps.poolKeys ? deps.poolKeys.slice(0, options.keys.size) : await makeKeyPool(options.keys.size);
+      keys = pooledKeys(pairs);
+    } else {
+      // Two pairs per agent of this shard (signing and encryption certificates).
+      keys = uniqueKeys(2 * Math.ceil((options.agents - options.shard.index) / options.shard.count));
     }
   } catch (err) {
-    keys.stop?.();
     await remote?.close();
     throw err;
   }
+  const keySetupMs = deps.wallNow() - t0;
   const clock = new VirtualClock(options.startMs, { batch: true, tickMs: options.tickMs });
   deps.onStart?.();
   try {

@@ -60,6 +60,10 @@ describe('ccmsim fleet (command line)', () => {
     [['--install-window', '10d', '--run-for', '5d'], /--install-window 10d must be shorter than --run-for 5d/],
     [['--agent-logs', 'some'], /--agent-logs: 'some' must be none, all or sample:N/],
     [['--internet-share', '2'], /--internet-share: '2' must be a number from 0 to 1/],
+    [['--start', '2026-02-30T00:00:00Z'], /--start: '2026-02-30T00:00:00Z' is not a valid ISO 8601 date-time/],
+    [['--regtoken', 'aaa.bbb.ccc'], /--regtoken goes with --site-url: the embedded site makes its own bulk token/],
+    [['--site-url', 'http://127.0.0.1:9', '--regtoken', 'not-a-token'], /--regtoken: must be a bulk registration token \(three base64url parts joined by dots; got 11 characters\)/],
+    [['--site-url', 'http://127.0.0.1:9'], /--site-url with internet agents needs --regtoken/],
   ])('refuses %j with a usage error', async (args, message) => {
     const io = captureIo();
     const out = join(mkdtempSync(join(tmpdir(), 'fleet-cli-bad-')), 'x');
@@ -68,6 +72,9 @@ describe('ccmsim fleet (command line)', () => {
     expect(io.stderrText).toMatch(message);
     expect(io.stderrText).toMatch(/CCMSIM_USAGE/);
     expect(io.stderrText).not.toMatch(/\n\s+at /);
+    expect(io.stderrText.trim().split('\n')).toHaveLength(1);
+    expect(io.stdoutText).toBe('');
+    expect(existsSync(out)).toBe(false);
   });
 
   it('refuses an --out that is not empty before printing anything else, and leaves it as it was', async () => {
@@ -96,10 +103,10 @@ describe('ccmsim fleet (command line)', () => {
   });
 
   it('against a running site, defaults to a run its clock allows: 15 minutes, arrivals in the first 5', () => {
-    const o = resolveFleetOptions({ seed: 1, out: '/tmp/x', siteUrl: 'http://127.0.0.1:8080' });
+    const o = resolveFleetOptions({ seed: 1, out: '/tmp/x', siteUrl: 'http://127.0.0.1:8080', internetShare: '0' });
     expect([o.runForMs, o.installWindowMs]).toEqual([15 * 60_000, 5 * 60_000]);
     expect(resolveFleetOptions({ seed: 1, out: '/tmp/x' }).runForMs).toBe(30 * 86_400_000);
-    expect(() => resolveFleetOptions({ seed: 1, out: '/tmp/x', siteUrl: 'http://127.0.0.1:8080', runFor: '1d' })).toThrow(/longer than 15m/);
+    expect(() => resolveFleetOptions({ seed: 1, out: '/tmp/x', siteUrl: 'http://127.0.0.1:8080', internetShare: '0', runFor: '1d' })).toThrow(/longer than 15m/);
   });
 });
 

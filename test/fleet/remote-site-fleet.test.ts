@@ -3,7 +3,7 @@
 // (half through the CMG with a bulk token from that site, half with the MP) and get their first tokens. A run that
 // could not stay within the site's 15-minute clock check is refused up front.
 import { describe, it, expect, afterEach } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/ccmsim-main.js';
 import { main as bulkTool } from '../../src/cli/bulkregtoken-sim-main.js';
@@ -152,6 +152,9 @@ describe('ccmsim fleet --site-url (a running ccmsim site serve)', () => {
       expect(far.stderr).toMatch(/CCMSIM_USAGE/);
       expect(far.stderr).toMatch(/--start 2026-01-05T08:00:00\.000Z.*2026-02-02T10:00:00\.000Z.*15 minutes/);
       expect(far.stderr.trim().split('\n')).toHaveLength(1);
+      // Refused before the run's first line and before --out is made.
+      expect(far.stdout).toBe('');
+      expect(existsSync(far.out)).toBe(false);
     });
   });
 

@@ -14,7 +14,7 @@ import type { RsaKeyPair } from '../../crypto/rsa-keys.js';
 import { FLEET_DEFAULTS, resolveFleetOptions } from '../../fleet/fleet-options.js';
 import { runFleetToDir } from '../../fleet/fleet-run.js';
 import { preferBatchScheduling } from '../../fleet/batch-scheduling.js';
-import { checkOutDir, mergeFleetDirs, OUTPUT_FILES } from '../../fleet/fleet-output.js';
+import { mergeFleetDirs, OUTPUT_FILES } from '../../fleet/fleet-output.js';
 import { formatSummaryTable } from '../../fleet/fleet-summary.js';
 import type { FleetProgress } from '../../fleet/fleet-engine.js';
 
@@ -132,24 +132,23 @@ export function fleetCommand(y: Argv, ctx: CommandContext): Argv {
         offline: argv.offline as string[] | undefined,
         roam: argv.roam as string | undefined,
         siteEvent: argv['site-event'] as string[] | undefined,
+        regtoken: argv.regtoken === undefined ? undefined : String(argv.regtoken),
         out: argv.out === undefined ? undefined : resolve(ctx.io.cwd, String(argv.out)),
       });
-      // A used --out is refused before the run's first line, so the only output is the error.
-      checkOutDir(options.out);
       const shard = options.shard.count > 1 ? ` shard ${options.shard.index}/${options.shard.count}` : '';
       const scheduling = argv['batch-scheduling'] !== false && preferBatchScheduling() === 'batch' ? ', threads SCHED_BATCH' : '';
-      ctx.io.stdout(
-        `ccmsim fleet: ${options.agents} agents${shard}, seed ${options.seed}, ${options.keys.kind === 'pool' ? `key pool ${options.keys.size}` : 'unique keys'}${scheduling}, output ${options.out}\n`,
-      );
+      // Printed once every check has passed (a used --out, a remote site's clock), so a refused run prints only its error.
+      const header = `ccmsim fleet: ${options.agents} agents${shard}, seed ${options.seed}, ${options.keys.kind === 'pool' ? `key pool ${options.keys.size}` : 'unique keys'}${scheduling}, output ${options.out}\n`;
       const bar = progressBar(ctx, Math.ceil((options.agents - options.shard.index) / options.shard.count));
       let result;
       try {
         result = await runFleetToDir(options, {
           wallNow,
+          onChecked: () => ctx.io.stdout(header),
           onProgress: (p) => bar.update(p),
           ...(fleetOverrides.poolKeys ? { poolKeys: fleetOverrides.poolKeys } : {}),
           ...(fleetOverrides.siteKeys ? { siteKeys: fleetOverrides.siteKeys } : {}),
-          ...(argv.regtoken !== undefined ? { regtoken: String(argv.regtoken) } : {}),
+          ...(argv.regtoken !== undefined ? { regtoken: String(argv.regtoken).trim() } : {}),
           siteThread: argv['site-thread'] !== false,
         });
       } finally {
