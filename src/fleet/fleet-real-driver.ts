@@ -198,6 +198,11 @@ export async function createRealDriver(d: RealDriverOptions): Promise<FleetAgent
 
     async siteEvent(action) {
       if (!backend) return 'no embedded site';
+      if (action.kind === 'rotate-token-signing') {
+        // The thumbprints stay out: a new key differs from run to run, and events.ndjson must not.
+        await backend.apply(action, clock.now());
+        return 'SMS Token Signing certificate rotated: the active one retired, a new one active';
+      }
       if (action.kind !== 'block-bulk-token') return backend.apply(action, clock.now());
       blocked ??= bulkTokenFor(Math.floor((clock.now() - o.startMs) / BULK_PERIOD_MS));
       const all = await Promise.all(bulk.values());
