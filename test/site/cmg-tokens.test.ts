@@ -395,6 +395,25 @@ describe('CMG gatekeeping', () => {
     expect(iis).toMatch(/ GET \/SMS_MP\/\.sms_aut MPLIST 80 - 127\.0\.0\.1 /);
   });
 
+  it('keeps tokens out of the IIS log: in the query, the path and the user agent, and the parts of a presented one', async () => {
+    fx = await startServerFixture();
+    const { token } = await createBulkToken(fx.site);
+    const [, , signature] = token.split('.');
+    for (const [path, headers] of [
+      [`/SMS_MP/.sms_aut?MPLIST&t=${token}`, {}],
+      [`/${token}`, { 'user-agent': token }],
+      [`/SMS_MP/${signature}`, { authorization: `Bearer ${token}` }],
+    ] as const) {
+      const res = await request(`${fx.servers.mpUrl}${path}`, { headers });
+      await res.body.dump();
+    }
+    const cmg = await request(`${fx.cmgServerAuth}/SMS_MP/.sms_aut?MPLIST&t=${token}`, { dispatcher: fx.cmgDispatcher });
+    await cmg.body.dump();
+    const iis = readFileSync(fx.servers.logs.pathOf('CcmIsapi').replace(/SMS_CCM[\\/]Logs[\\/]CcmIsapi\.log$/, 'inetpub/logs/LogFiles/W3SVC1/u_ex260301.log'), 'utf8');
+    expect(iis.split('\r\n').filter((l) => l !== '' && !l.startsWith('#'))).toHaveLength(4);
+    for (const part of token.split('.')) expect(iis).not.toContain(part);
+  });
+
   it('presents a certificate chained to the site root for the CMG host name (a client trusting nothing else fails)', async () => {
     fx = await startServerFixture();
     const { Agent } = await import('undici');
