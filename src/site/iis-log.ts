@@ -34,8 +34,18 @@ const FIELDS =
 function field(value: string | undefined, secrets: readonly string[]): string {
   if (value === undefined || value === '') return '-';
   // Scrubbed before the cut, so a token cut short cannot slip past the JWT shape.
-  // W3C fields cannot hold spaces (IIS writes '+') or line breaks.
-  return scrub(value, secrets).replace(/[\s]+/g, '+').slice(0, 500);
+  const out = scrub(value, secrets).slice(0, 500);
+  // W3C fields cannot hold spaces (IIS writes '+'); other bytes outside visible ASCII (a refused request line's
+  // control characters, a user agent's non-ASCII) are written %XX, never raw. Wire text is latin1: a char is a byte.
+  return NOT_VISIBLE.test(out) ? out.replace(/[ \t\r\n\v\f]+/g, '+').replace(/[^!-~]/gu, percentEncode) : out;
+}
+
+const NOT_VISIBLE = /[^!-~]/;
+
+function percentEncode(c: string): string {
+  const code = c.charCodeAt(0);
+  if (code <= 0xff) return `%${code.toString(16).toUpperCase().padStart(2, '0')}`;
+  return [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase()}`).join('');
 }
 
 export class IisLog {

@@ -92,6 +92,20 @@ describe('HTTP/1.1 front', () => {
     await res.body.dump();
   });
 
+  it('answers 400 to a request target with bytes outside visible ASCII, without echoing them', async () => {
+    const { server, url, seen } = await echoServer();
+    for (const target of ['/SMS_MP/\x00', '/a\x01b', '/a\x7f', Buffer.from('/SMS_MP/é', 'utf8').toString('latin1'), '/a\xff']) {
+      const out = await raw(server.port, [Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`, 'latin1')]);
+      expect(out).toMatch(/^HTTP\/1\.1 400 [\s\S]*\r\n\r\n400 control character or non-ASCII byte in the request target\r\n$/);
+    }
+    // A malformed request line is quoted back in ASCII only.
+    expect(await raw(server.port, [Buffer.from('G\x85T / HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1')])).toMatch(/malformed method "G\\u0085T"\r\n$/);
+    expect(seen).toHaveLength(0);
+    const ok = await request(`${url}/SMS_MP/.sms_aut?MPLIST&x=%C3%A9{a|b}~`);
+    expect(ok.statusCode).toBe(200);
+    await ok.body.dump();
+  });
+
   it('refuses bodies over the limit with 413 without reading them, and heads over the limit with 431', async () => {
     const { server, url } = await echoServer({ maxBodyBytes: 1000, maxHeaderBytes: 512 });
     const big = await request(`${url}/ccm_system/request`, { method: 'CCM_POST', body: Buffer.alloc(1001) });

@@ -78,4 +78,18 @@ describe('the IIS access log', () => {
       ['/a', `${'x'.repeat(480)}&t=[token+removed]`, 'SMS+CCM+5.0'],
     ]);
   });
+
+  it('writes bytes outside visible ASCII as %XX, never raw, and spaces as +', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccmsim-iis-'));
+    dirs.push(dir);
+    const log = new IisLog(sitePaths(dir));
+    const at = '2026-03-01T10:00:00Z';
+    // Wire text is read as latin1, so 'Ã©' is the two bytes of a UTF-8 é.
+    log.write({ ...entry(at, '/SMS_MP/\x00\x7f'), query: 'a=\x1b[2J', userAgent: 'Caf\u00c3\u00a9 1.0\tx' });
+    log.close();
+    const text = readFileSync(log.pathFor(Date.parse(at)));
+    expect([...text].every((b) => b === 0x0d || b === 0x0a || (b >= 0x20 && b < 0x7f))).toBe(true);
+    const fields = lines(log, at).at(-1)!.split(' ');
+    expect([fields[4], fields[5], fields[9]]).toEqual(['/SMS_MP/%00%7F', 'a=%1B[2J', 'Caf%C3%A9+1.0+x']);
+  });
 });

@@ -30,13 +30,20 @@ export type HeadParseResult =
   | { kind: 'error'; status: number; reason: string };
 
 const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const REQUEST_LINE_RE = /^([^ ]+) ([^ ]+) HTTP\/(\d+)\.(\d+)$/;
+// The target is visible ASCII only (RFC 3986 has no control characters, DEL or bytes over 0x7F; IIS answers 400):
+// checked by this pass over the line, not a second one.
+const REQUEST_LINE_RE = /^([^ ]+) ([!-~]+) HTTP\/(\d+)\.(\d+)$/;
 // Field values: visible ASCII, obs-text (0x80-0xFF), space and tab; no other control characters.
 const BAD_VALUE_CHAR_RE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
 function error(status: number, reason: string): HeadParseResult {
   return { kind: 'error', status, reason };
+}
+
+/** Wire text for a refusal reason, which goes back in the answer and into the logs: quoted, cut, ASCII only. */
+function quote(text: string, max: number): string {
+  return JSON.stringify(text.slice(0, max)).replace(/[\x7f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function parseRequestHead(buffer: Buffer, limits: Pick<HttpLimits, 'maxHeaderBytes' | 'maxHeaderCount'>): HeadParseResult {
@@ -76,9 +83,9 @@ export function parseRequestHead(buffer: Buffer, limits: Pick<HttpLimits, 'maxHe
     if (line.includes('\n') || line.includes('\r')) return error(400, 'bare CR or LF in a header line');
     if (line.startsWith(' ') || line.startsWith('\t')) return error(400, 'obsolete header line folding');
     const colon = line.indexOf(':');
-    if (colon <= 0) return error(400, `header line without a name: ${JSON.stringify(line.slice(0, 40))}`);
+    if (colon <= 0) return error(400, `header line without a name: ${quote(line, 40)}`);
     const name = line.slice(0, colon);
-    if (!TOKEN_RE.test(name)) return error(400, `malformed header name ${JSON.stringify(name.slice(0, 40))}`);
+    if (!TOKEN_RE.test(name)) return error(400, `malformed header name ${quote(name, 40)}`);
     const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
     if (BAD_VALUE_CHAR_RE.test(value)) return error(400, `control character in header ${name}`);
     rawHeaders.push([name, value]);
@@ -95,7 +102,7 @@ export function parseRequestHead(buffer: Buffer, limits: Pick<HttpLimits, 'maxHe
   if (contentLengths.length > 0) {
     const first = contentLengths[0]!;
     if (!/^[0-9]{1,15}$/.test(first) || contentLengths.some((v) => v !== first)) {
-      return error(400, `malformed Content-Length ${JSON.stringify(headers['content-length'])}`);
+      return error(400, `malformed Content-Length ${quote(headers['content-length']!, 80)}`);
     }
     contentLength = Number(first);
   }
@@ -114,12 +121,16 @@ export function parseRequestHead(buffer: Buffer, limits: Pick<HttpLimits, 'maxHe
 
 function requestLineProblem(line: string): HeadParseResult | undefined {
   const match = REQUEST_LINE_RE.exec(line);
-  if (!match) return error(400, `malformed request line ${JSON.stringify(line.slice(0, 80))}`);
-  if (!TOKEN_RE.test(match[1]!)) return error(400, `malformed method ${JSON.stringify(match[1]!.slice(0, 40))}`);
+  if (!match) {
+    // Not echoed: the reason goes back in the answer's body and into the logs.
+    if (/^[^ ]+ [^ ]+ HTTP\/\d+\.\d+$/.test(line)) return error(400, 'control character or non-ASCII byte in the request target');
+    return error(400, `malformed request line ${quote(line, 80)}`);
+  }
+  if (!TOKEN_RE.test(match[1]!)) return error(400, `malformed method ${quote(match[1]!, 40)}`);
   if (match[3] !== '1' || (match[4] !== '0' && match[4] !== '1')) return error(505, `HTTP version ${match[3]}.${match[4]} not supported`);
   const target = match[2]!;
   if (!target.startsWith('/') && target !== '*' && !/^https?:\/\//i.test(target)) {
-    return error(400, `malformed request target ${JSON.stringify(target.slice(0, 80))}`);
+    return error(400, `malformed request target ${quote(target, 80)}`);
   }
   return undefined;
 }
