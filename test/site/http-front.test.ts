@@ -106,6 +106,19 @@ describe('HTTP/1.1 front', () => {
     await ok.body.dump();
   });
 
+  it('answers 400 to more than one Host header or an invalid one (RFC 9112 §3.2), and serves valid ones', async () => {
+    const { server, seen } = await echoServer();
+    for (const hosts of [['a', 'b'], ['a', 'a'], ['a b c'], ['a:b'], ['a@b'], ['[::1']]) {
+      const head = `GET /SMS_MP/.sms_aut?MPLIST HTTP/1.1\r\n${hosts.map((h) => `Host: ${h}\r\n`).join('')}\r\n`;
+      expect(await raw(server.port, [head]), hosts.join(' + ')).toMatch(/^HTTP\/1\.1 400 /);
+    }
+    expect(seen).toHaveLength(0);
+    for (const host of ['MP01.CONTOSO.COM', 'mp01.contoso.com:80', '127.0.0.1:8080', '[::1]:443', '']) {
+      const out = await raw(server.port, [`GET /x HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`]);
+      expect(out, host).toMatch(/^HTTP\/1\.1 200 /);
+    }
+  });
+
   it('refuses bodies over the limit with 413 without reading them, and heads over the limit with 431', async () => {
     const { server, url } = await echoServer({ maxBodyBytes: 1000, maxHeaderBytes: 512 });
     const big = await request(`${url}/ccm_system/request`, { method: 'CCM_POST', body: Buffer.alloc(1001) });

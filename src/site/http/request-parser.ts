@@ -36,6 +36,8 @@ const REQUEST_LINE_RE = /^([^ ]+) ([!-~]+) HTTP\/(\d+)\.(\d+)$/;
 // Field values: visible ASCII, obs-text (0x80-0xFF), space and tab; no other control characters.
 const BAD_VALUE_CHAR_RE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+// RFC 9110 §7.2 Host: uri-host [ ":" port ], uri-host an IP literal in brackets or a reg-name (may be empty).
+const HOST_RE = /^(?:\[[\w.:%~!$&'()*+,;=-]+\]|[\w.%~!$&'()*+,;=-]*)(?::\d*)?$/;
 
 function error(status: number, reason: string): HeadParseResult {
   return { kind: 'error', status, reason };
@@ -90,11 +92,14 @@ export function parseRequestHead(buffer: Buffer, limits: Pick<HttpLimits, 'maxHe
     if (BAD_VALUE_CHAR_RE.test(value)) return error(400, `control character in header ${name}`);
     rawHeaders.push([name, value]);
     const key = name.toLowerCase();
+    // RFC 9112 §3.2: more than one Host line is a 400 (joined, they would name no host).
+    if (key === 'host' && headers.host !== undefined) return error(400, 'more than one Host header');
     if (key === 'content-length') contentLengths.push(...value.split(',').map((v) => v.trim()));
     headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`;
   }
 
   if (version === 'HTTP/1.1' && headers.host === undefined) return error(400, 'HTTP/1.1 request without a Host header');
+  if (headers.host !== undefined && !HOST_RE.test(headers.host)) return error(400, 'invalid Host header');
   if (headers['transfer-encoding'] !== undefined) {
     return error(411, 'Transfer-Encoding request bodies are not supported; send Content-Length');
   }
