@@ -119,6 +119,38 @@ describe('HTTP/1.1 front', () => {
     }
   });
 
+  it('answers a head with bare LF or CR line ends with a prompt 400, and still waits for a head merely incomplete', async () => {
+    const { server, url, refusals } = await echoServer(); // the idle timer stays at 120 s: an answer within 2 s is prompt
+    for (const head of [
+      'GET /SMS_MP/.sms_aut?MPLIST HTTP/1.1\nHost: x\n\n',
+      'GET /SMS_MP/.sms_aut?MPLIST HTTP/1.1\r\nHost: x\n\n',
+      'GET /SMS_MP/.sms_aut?MPLIST HTTP/1.1\rHost: x\r\r',
+      'GET /SMS_MP/.sms_aut?MPLIST HTTP/1.1\n', // refused before the rest arrives
+    ]) {
+      expect(await raw(server.port, [head]), JSON.stringify(head)).toMatch(/^HTTP\/1\.1 400 [\s\S]*400 bare CR or LF in the request head\r\n$/);
+    }
+    expect(refusals.map((r) => r.requestLine)).toEqual(Array(4).fill('GET /SMS_MP/.sms_aut?MPLIST HTTP/1.1'));
+    // Byte by byte, with a pause after each (a CR last is half a CRLF): the head is served once whole.
+    const head = 'GET /slowly HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+    const out = await new Promise<string>((resolve) => {
+      const socket = connect(server.port, '127.0.0.1');
+      socket.setNoDelay(true);
+      let got = '';
+      socket.on('data', (d) => (got += d.toString('latin1')));
+      socket.on('close', () => resolve(got));
+      socket.on('connect', async () => {
+        for (const c of head) {
+          socket.write(c);
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      });
+    });
+    expect(out).toMatch(/^HTTP\/1\.1 200 [\s\S]*GET \/slowly  0 #1$/);
+    const ok = await request(`${url}/still-up`);
+    expect(ok.statusCode).toBe(200);
+    await ok.body.dump();
+  });
+
   it('refuses bodies over the limit with 413 without reading them, and heads over the limit with 431', async () => {
     const { server, url } = await echoServer({ maxBodyBytes: 1000, maxHeaderBytes: 512 });
     const big = await request(`${url}/ccm_system/request`, { method: 'CCM_POST', body: Buffer.alloc(1001) });

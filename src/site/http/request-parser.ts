@@ -56,6 +56,8 @@ export function parseRequestHead(buffer: Buffer, limits: Pick<HttpLimits, 'maxHe
   const end = buffer.indexOf(CRLFCRLF, start);
   if (end < 0) {
     if (buffer.length - start > limits.maxHeaderBytes) return error(431, `request head over ${limits.maxHeaderBytes} bytes`);
+    // A head ended by bare LFs (or CRs) would never show a CRLFCRLF: refuse it now, as IIS does, not at the idle timer.
+    if (hasBareLineBreak(buffer, start)) return error(400, 'bare CR or LF in the request head');
     // A request line that is plainly not HTTP need not wait for more bytes.
     const firstLineEnd = buffer.indexOf('\r\n', start, 'latin1');
     if (firstLineEnd >= 0) {
@@ -122,6 +124,20 @@ export function parseRequestHead(buffer: Buffer, limits: Pick<HttpLimits, 'maxHe
     head: { method, target, path, query, version, headers, rawHeaders, contentLength, keepAlive, expectContinue },
     consumed: end + CRLFCRLF.length,
   };
+}
+
+/**
+ * Whether the head so far has an LF without its CR or a CR without its LF. A CR as the last byte may be half of a
+ * CRLF still arriving. Only heads still incomplete get here: native byte searches, no decoding.
+ */
+function hasBareLineBreak(buffer: Buffer, start: number): boolean {
+  for (let i = buffer.indexOf(0x0a, start); i >= 0; i = buffer.indexOf(0x0a, i + 1)) {
+    if (i === start || buffer[i - 1] !== 0x0d) return true;
+  }
+  for (let i = buffer.indexOf(0x0d, start); i >= 0 && i + 1 < buffer.length; i = buffer.indexOf(0x0d, i + 1)) {
+    if (buffer[i + 1] !== 0x0a) return true;
+  }
+  return false;
 }
 
 function requestLineProblem(line: string): HeadParseResult | undefined {
