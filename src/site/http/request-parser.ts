@@ -4,7 +4,8 @@
  * insecureHTTPParser). Any RFC 9110 token is a method. Malformed input gets the status an IIS front would give.
  *
  * Not supported, on purpose: `Transfer-Encoding` request bodies (answered 411 Length Required: every CCM client
- * sends Content-Length), obs-fold header continuations (400), HTTP/2 and HTTP/0.9 (505 / 400).
+ * sends Content-Length), obs-fold header continuations and bare-LF line ends (400, as IIS), HTTP/2 and HTTP/0.9
+ * (505 / 400).
  */
 import type { HttpLimits } from './http-types.js';
 
