@@ -3,12 +3,14 @@
  * u_exYYMMDD.log`, UTC, one file per day, fields as in the public approval sample:
  * `CCM_POST /ccm_system_windowsauth/request - 80 - 192.168.20.102 ccmhttp 401 2 2148074254`). It records what the
  * CMTrace logs do not: every GET (MPLIST, content) and every HTTP-level refusal. URLs and user agents only; no headers.
+ * Every field is scrubbed like the other server logs (`scrub`): a token in a query, a path or a user agent is not written.
  * The day's file stays open (a line per request was three file calls); with `batchWrites` (a fleet's busy site) the
  * lines of one event-loop turn go out in one write at its end, and `close` writes what is left.
  */
 import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { TurnBatch, writeAll } from '../log/turn-batch.js';
+import { scrub } from './server-logs.js';
 import type { SitePaths } from './site-dir.js';
 
 export interface IisLogEntry {
@@ -22,15 +24,28 @@ export interface IisLogEntry {
   userAgent: string | undefined;
   status: number;
   timeTakenMs: number;
+  /** Parts of a token the request presented (`tokenSecrets`), removed from every field as from the server logs. */
+  secrets?: readonly string[];
 }
 
 const FIELDS =
   'date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken';
 
-function field(value: string | undefined): string {
+function field(value: string | undefined, secrets: readonly string[]): string {
   if (value === undefined || value === '') return '-';
-  // W3C fields cannot hold spaces (IIS writes '+') or line breaks.
-  return value.replace(/[\s]+/g, '+').slice(0, 500);
+  // Scrubbed before the cut, so a token cut short cannot slip past the JWT shape.
+  const out = scrub(value, secrets).slice(0, 500);
+  // W3C fields cannot hold spaces (IIS writes '+'); other bytes outside visible ASCII (a refused request line's
+  // control characters, a user agent's non-ASCII) are written %XX, never raw. Wire text is latin1: a char is a byte.
+  return NOT_VISIBLE.test(out) ? out.replace(/[ \t\r\n\v\f]+/g, '+').replace(/[^!-~]/gu, percentEncode) : out;
+}
+
+const NOT_VISIBLE = /[^!-~]/;
+
+function percentEncode(c: string): string {
+  const code = c.charCodeAt(0);
+  if (code <= 0xff) return `%${code.toString(16).toUpperCase().padStart(2, '0')}`;
+  return [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase()}`).join('');
 }
 
 export class IisLog {
@@ -56,19 +71,20 @@ export class IisLog {
     const date = iso.slice(0, 10);
     const time = iso.slice(11, 19);
     const path = this.pathFor(entry.timeMs);
+    const secrets = entry.secrets ?? [];
     if (path !== this.fdPath) this.openDay(path, `${date} ${time}`);
     this.emit(
       [
         date,
         time,
         entry.serverIp,
-        field(entry.method),
-        field(entry.path),
-        field(entry.query),
+        field(entry.method, secrets),
+        field(entry.path, secrets),
+        field(entry.query, secrets),
         String(entry.serverPort),
         '-',
         entry.clientIp,
-        field(entry.userAgent),
+        field(entry.userAgent, secrets),
         '-',
         String(entry.status),
         '0',

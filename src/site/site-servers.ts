@@ -14,6 +14,7 @@ import { createCmgEndpoints } from './cmg-endpoints.js';
 import { activeCertificate, privateKeyOf } from './site-pki.js';
 import type { SiteServerAddresses } from './mp-info.js';
 import { IisLog } from './iis-log.js';
+import { presentedTokenSecrets } from './request-auth.js';
 
 /** What a fault hook sees of a request. */
 export interface FaultRequest {
@@ -76,7 +77,11 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
     mp,
     // Forwarded requests reach the MP from the CMG connection point (on the site server), on the MP's port 80.
     onForwarded: (req, mpPath, status, startedMs) =>
-      iisLine({ method: req.method, path: mpPath, query: req.query, remoteAddress: options.host, userAgent: req.headers['user-agent'], serverPort: 80 }, status, startedMs),
+      iisLine(
+        { method: req.method, path: mpPath, query: req.query, remoteAddress: options.host, userAgent: req.headers['user-agent'], serverPort: 80, secrets: presentedTokenSecrets(req) },
+        status,
+        startedMs,
+      ),
   });
 
   const withFaults =
@@ -94,7 +99,7 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
     };
 
   const iisLine = (
-    req: { method: string; path: string; query: string; remoteAddress: string; userAgent: string | undefined; serverPort: number },
+    req: { method: string; path: string; query: string; remoteAddress: string; userAgent: string | undefined; serverPort: number; secrets?: string[] },
     status: number,
     started: number,
   ): void => {
@@ -109,6 +114,7 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
       userAgent: req.userAgent,
       status,
       timeTakenMs: clock.now() - started,
+      secrets: req.secrets ?? [],
     });
   };
   const mpHandler = withFaults('mp', (req) => mp.handle({ http: req, via: 'mp', path: req.path }));
@@ -121,6 +127,7 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
       remoteAddress: req.remoteAddress,
       userAgent: req.headers['user-agent'],
       serverPort: portOfHost(req.headers['host']),
+      secrets: presentedTokenSecrets(req),
     };
     let res: HttpResponse | 'reset';
     try {

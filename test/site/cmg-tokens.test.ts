@@ -4,6 +4,7 @@
 import { describe, it, expect, afterEach, vi } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { SignJWT } from 'jose';
 import { request } from 'undici';
 import { startServerFixture, type ServerFixture } from './server-fixture.js';
@@ -393,6 +394,41 @@ describe('CMG gatekeeping', () => {
     await res.body.dump();
     const iis = readFileSync(fx.servers.logs.pathOf('CcmIsapi').replace(/SMS_CCM[\\/]Logs[\\/]CcmIsapi\.log$/, 'inetpub/logs/LogFiles/W3SVC1/u_ex260301.log'), 'utf8');
     expect(iis).toMatch(/ GET \/SMS_MP\/\.sms_aut MPLIST 80 - 127\.0\.0\.1 /);
+  });
+
+  it('keeps tokens out of the IIS log: in the query, the path and the user agent, and the parts of a presented one', async () => {
+    fx = await startServerFixture();
+    const { token } = await createBulkToken(fx.site);
+    const [, , signature] = token.split('.');
+    for (const [path, headers] of [
+      [`/SMS_MP/.sms_aut?MPLIST&t=${token}`, {}],
+      [`/${token}`, { 'user-agent': token }],
+      [`/SMS_MP/${signature}`, { authorization: `Bearer ${token}` }],
+    ] as const) {
+      const res = await request(`${fx.servers.mpUrl}${path}`, { headers });
+      await res.body.dump();
+    }
+    const cmg = await request(`${fx.cmgServerAuth}/SMS_MP/.sms_aut?MPLIST&t=${token}`, { dispatcher: fx.cmgDispatcher });
+    await cmg.body.dump();
+    const iis = readFileSync(fx.servers.logs.pathOf('CcmIsapi').replace(/SMS_CCM[\\/]Logs[\\/]CcmIsapi\.log$/, 'inetpub/logs/LogFiles/W3SVC1/u_ex260301.log'), 'utf8');
+    expect(iis.split('\r\n').filter((l) => l !== '' && !l.startsWith('#'))).toHaveLength(4);
+    for (const part of token.split('.')) expect(iis).not.toContain(part);
+  });
+
+  it('refuses a request target with a control character (400) and logs it in the IIS log as %XX, not raw', async () => {
+    fx = await startServerFixture();
+    const answer = await new Promise<string>((resolve) => {
+      let out = '';
+      const socket = connect(fx!.servers.mpPort, '127.0.0.1', () => socket.write('GET /SMS_MP/\x00 HTTP/1.1\r\nHost: x\r\n\r\n'));
+      socket.on('data', (d) => (out += d.toString('latin1')));
+      socket.on('close', () => resolve(out));
+      socket.setTimeout(2000, () => socket.destroy());
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).not.toContain('\x00');
+    const iis = readFileSync(fx.servers.logs.pathOf('CcmIsapi').replace(/SMS_CCM[\\/]Logs[\\/]CcmIsapi\.log$/, 'inetpub/logs/LogFiles/W3SVC1/u_ex260301.log'), 'utf8');
+    expect(iis).not.toContain('\x00');
+    expect(iis).toMatch(/ GET \/SMS_MP\/%00 - 80 - 127\.0\.0\.1 - - 400 /);
   });
 
   it('presents a certificate chained to the site root for the CMG host name (a client trusting nothing else fails)', async () => {

@@ -92,6 +92,65 @@ describe('HTTP/1.1 front', () => {
     await res.body.dump();
   });
 
+  it('answers 400 to a request target with bytes outside visible ASCII, without echoing them', async () => {
+    const { server, url, seen } = await echoServer();
+    for (const target of ['/SMS_MP/\x00', '/a\x01b', '/a\x7f', Buffer.from('/SMS_MP/é', 'utf8').toString('latin1'), '/a\xff']) {
+      const out = await raw(server.port, [Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`, 'latin1')]);
+      expect(out).toMatch(/^HTTP\/1\.1 400 [\s\S]*\r\n\r\n400 control character or non-ASCII byte in the request target\r\n$/);
+    }
+    // A malformed request line is quoted back in ASCII only.
+    expect(await raw(server.port, [Buffer.from('G\x85T / HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1')])).toMatch(/malformed method "G\\u0085T"\r\n$/);
+    expect(seen).toHaveLength(0);
+    const ok = await request(`${url}/SMS_MP/.sms_aut?MPLIST&x=%C3%A9{a|b}~`);
+    expect(ok.statusCode).toBe(200);
+    await ok.body.dump();
+  });
+
+  it('answers 400 to more than one Host header or an invalid one (RFC 9112 §3.2), and serves valid ones', async () => {
+    const { server, seen } = await echoServer();
+    for (const hosts of [['a', 'b'], ['a', 'a'], ['a b c'], ['a:b'], ['a@b'], ['[::1']]) {
+      const head = `GET /SMS_MP/.sms_aut?MPLIST HTTP/1.1\r\n${hosts.map((h) => `Host: ${h}\r\n`).join('')}\r\n`;
+      expect(await raw(server.port, [head]), hosts.join(' + ')).toMatch(/^HTTP\/1\.1 400 /);
+    }
+    expect(seen).toHaveLength(0);
+    for (const host of ['MP01.CONTOSO.COM', 'mp01.contoso.com:80', '127.0.0.1:8080', '[::1]:443', '']) {
+      const out = await raw(server.port, [`GET /x HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`]);
+      expect(out, host).toMatch(/^HTTP\/1\.1 200 /);
+    }
+  });
+
+  it('answers a head with bare LF or CR line ends with a prompt 400, and still waits for a head merely incomplete', async () => {
+    const { server, url, refusals } = await echoServer(); // the idle timer stays at 120 s: an answer within 2 s is prompt
+    for (const head of [
+      'GET /SMS_MP/.sms_aut?MPLIST HTTP/1.1\nHost: x\n\n',
+      'GET /SMS_MP/.sms_aut?MPLIST HTTP/1.1\r\nHost: x\n\n',
+      'GET /SMS_MP/.sms_aut?MPLIST HTTP/1.1\rHost: x\r\r',
+      'GET /SMS_MP/.sms_aut?MPLIST HTTP/1.1\n', // refused before the rest arrives
+    ]) {
+      expect(await raw(server.port, [head]), JSON.stringify(head)).toMatch(/^HTTP\/1\.1 400 [\s\S]*400 bare CR or LF in the request head\r\n$/);
+    }
+    expect(refusals.map((r) => r.requestLine)).toEqual(Array(4).fill('GET /SMS_MP/.sms_aut?MPLIST HTTP/1.1'));
+    // Byte by byte, with a pause after each (a CR last is half a CRLF): the head is served once whole.
+    const head = 'GET /slowly HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+    const out = await new Promise<string>((resolve) => {
+      const socket = connect(server.port, '127.0.0.1');
+      socket.setNoDelay(true);
+      let got = '';
+      socket.on('data', (d) => (got += d.toString('latin1')));
+      socket.on('close', () => resolve(got));
+      socket.on('connect', async () => {
+        for (const c of head) {
+          socket.write(c);
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      });
+    });
+    expect(out).toMatch(/^HTTP\/1\.1 200 [\s\S]*GET \/slowly  0 #1$/);
+    const ok = await request(`${url}/still-up`);
+    expect(ok.statusCode).toBe(200);
+    await ok.body.dump();
+  });
+
   it('refuses bodies over the limit with 413 without reading them, and heads over the limit with 431', async () => {
     const { server, url } = await echoServer({ maxBodyBytes: 1000, maxHeaderBytes: 512 });
     const big = await request(`${url}/ccm_system/request`, { method: 'CCM_POST', body: Buffer.alloc(1001) });

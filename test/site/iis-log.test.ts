@@ -57,4 +57,39 @@ describe('the IIS access log', () => {
     log.close();
     expect(lines(log, '2026-03-01T10:00:00Z').filter((l) => !l.startsWith('#')).map((l) => l.split(' ')[4])).toEqual(['/a', '/b', '/c']);
   });
+
+  it('scrubs tokens from every field as the server logs do: JWT-shaped text, and the parts of a presented token', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccmsim-iis-'));
+    dirs.push(dir);
+    const token = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJVbmlxdWVJZCI6ImFiYyJ9.c2lnbmF0dXJlLWJ5dGVzLWhlcmU';
+    const signature = token.split('.')[2]!;
+    const log = new IisLog(sitePaths(dir));
+    const at = '2026-03-01T10:00:00Z';
+    log.write({ ...entry(at, `/${token}`), query: `MPLIST&t=${token}`, userAgent: token });
+    log.write({ ...entry(at, `/SMS_MP/${signature}`), secrets: [token, ...token.split('.')] });
+    // A token longer than the 500-character cut is removed whole, not cut into a part the JWT shape misses.
+    log.write({ ...entry(at, '/a'), query: `${'x'.repeat(480)}&t=${token}` });
+    log.close();
+    const text = readFileSync(log.pathFor(Date.parse(at)), 'utf8');
+    for (const part of token.split('.')) expect(text).not.toContain(part);
+    expect(lines(log, at).filter((l) => !l.startsWith('#')).map((l) => l.split(' ').slice(4, 6).concat(l.split(' ')[9]!))).toEqual([
+      ['/[token+removed]', 'MPLIST&t=[token+removed]', '[token+removed]'],
+      ['/SMS_MP/[removed]', 'MPLIST', 'SMS+CCM+5.0'],
+      ['/a', `${'x'.repeat(480)}&t=[token+removed]`, 'SMS+CCM+5.0'],
+    ]);
+  });
+
+  it('writes bytes outside visible ASCII as %XX, never raw, and spaces as +', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccmsim-iis-'));
+    dirs.push(dir);
+    const log = new IisLog(sitePaths(dir));
+    const at = '2026-03-01T10:00:00Z';
+    // Wire text is read as latin1, so 'Ã©' is the two bytes of a UTF-8 é.
+    log.write({ ...entry(at, '/SMS_MP/\x00\x7f'), query: 'a=\x1b[2J', userAgent: 'Caf\u00c3\u00a9 1.0\tx' });
+    log.close();
+    const text = readFileSync(log.pathFor(Date.parse(at)));
+    expect([...text].every((b) => b === 0x0d || b === 0x0a || (b >= 0x20 && b < 0x7f))).toBe(true);
+    const fields = lines(log, at).at(-1)!.split(' ');
+    expect([fields[4], fields[5], fields[9]]).toEqual(['/SMS_MP/%00%7F', 'a=%1B[2J', 'Caf%C3%A9+1.0+x']);
+  });
 });

@@ -123,7 +123,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       const parsed = parseRequestHead(conn.buffer, limits);
       if (parsed.kind === 'incomplete') return;
       if (parsed.kind === 'error') {
-        const lineEnd = conn.buffer.indexOf('\r\n');
+        // The request line ends at the first CR or LF: a head refused for a bare LF still names its request.
+        const lf = conn.buffer.indexOf(0x0a);
+        const cr = conn.buffer.indexOf(0x0d);
+        const lineEnd = cr >= 0 && (lf < 0 || cr < lf) ? cr : lf;
         refuse(conn, parsed.status, parsed.reason, lineEnd > 0 ? conn.buffer.toString('latin1', 0, Math.min(lineEnd, 200)) : undefined);
         return;
       }
