@@ -360,22 +360,39 @@ class CcmsetupAgent {
     return 'locate';
   }
 
-  /** Finds the MP (intranet) or the CMG (internet) and asks it for the site's information, retrying per /retry. */
+  /**
+   * Finds the MP (intranet) or the CMG (internet) and asks it for the site's information, retrying per /retry. An
+   * `/mp` list is tried in order ("If the computer fails to connect to the first one, it tries the next in the
+   * specified list"): a failure that a wait could fix moves on to the next MP at once, and only when the last one has
+   * failed too does the client wait /retry minutes and start again from the first. The MP that answers serves the rest.
+   */
   private async locate(): Promise<Phase> {
-    this.route = this.chooseRoute();
-    const route = this.route;
-    if (route.kind === 'mp') {
+    const candidates = this.chooseRoutes();
+    const first = candidates[0]!;
+    if (first.kind === 'mp') {
       const mps = this.o.commandLine.parameters.mp?.filter((m) => !isCmgAddress(m)) ?? [];
       if (mps.length === 1) this.ccmsetup(LINES.onlyOneMp(mps[0]!), this.serviceThread);
       this.ccmsetup(LINES.bootstrapInternet(0), this.serviceThread);
     } else {
       this.ccmsetup(LINES.bootstrapInternet(1), this.serviceThread);
-      this.ccmsetup(LINES.locationRequest(stripScheme(route.configured)), this.serviceThread);
+      this.ccmsetup(LINES.locationRequest(stripScheme(first.configured)), this.serviceThread);
     }
     this.siteInfo = await this.withRetry('locate', async () => {
-      this.logHttp('GET', `${route.base}/SMS_MP/.sms_aut?MPLIST`);
-      return this.o.site.siteInfo(route, await this.requestAuth());
+      for (const [i, candidate] of candidates.entries()) {
+        this.route = candidate;
+        this.logHttp('GET', `${candidate.base}/SMS_MP/.sms_aut?MPLIST`);
+        try {
+          return await this.o.site.siteInfo(candidate, await this.requestAuth());
+        } catch (err) {
+          const next = candidates[i + 1];
+          if (next === undefined || !this.isTransient(err)) throw err;
+          this.logHttpFailure(err);
+          this.ccmsetup(LINES.tryingNextMp(stripScheme(candidate.configured), stripScheme(next.configured)), this.serviceThread);
+        }
+      }
+      throw new CcmsimError('CCMSIM_INTERNAL', 'no management point to try');
     });
+    const route = this.route!;
     if (route.kind === 'cmg') this.ccmsetup(LINES.foundOnlineMp(route.configured), this.serviceThread);
     this.ccmsetup(LINES.siteVersion(this.siteInfo.siteVersion, stripScheme(route.configured)), this.serviceThread);
     this.ccmsetup(LINES.siteCodeLine(this.siteInfo.siteCode), this.serviceThread);
@@ -714,7 +731,8 @@ class CcmsetupAgent {
 
   // ---------------------------------------------------------------- helpers
 
-  private chooseRoute(): Route {
+  /** The routes to try, in order: the CMG on the internet; on the intranet every `/mp` that is not a CMG, else SMSMP, else the site's MP. */
+  private chooseRoutes(): Route[] {
     const cl = this.o.commandLine;
     const mps = cl.parameters.mp ?? [];
     if (this.network === 'internet') {
@@ -723,11 +741,15 @@ class CcmsetupAgent {
         mps.find((m) => isCmgAddress(m) && /^https:\/\//i.test(m)) ??
         (host && isCmgAddress(host) ? `https://${host}` : undefined) ??
         this.o.siteNames.cmgUrl;
-      return { kind: 'cmg', base: serverAuthUrl(configured), configured };
+      return [{ kind: 'cmg', base: serverAuthUrl(configured), configured }];
     }
-    const plain = mps.find((m) => !isCmgAddress(m)) ?? cl.properties['SMSMP'];
-    const configured = plain ? (/^https?:\/\//i.test(plain) ? plain : `http://${plain}`) : this.o.siteNames.mpUrl;
-    return { kind: 'mp', base: configured.replace(/\/+$/, ''), configured: configured.replace(/\/+$/, '') };
+    const plain = mps.filter((m) => !isCmgAddress(m));
+    const smsMp = cl.properties['SMSMP'];
+    const listed = plain.length > 0 ? plain : smsMp ? [smsMp] : [this.o.siteNames.mpUrl];
+    return listed.map((mp) => {
+      const configured = (/^https?:\/\//i.test(mp) ? mp : `http://${mp}`).replace(/\/+$/, '');
+      return { kind: 'mp', base: configured, configured };
+    });
   }
 
   /**
@@ -870,7 +892,7 @@ class CcmsetupAgent {
       this.ccmsetup(this.requestFailed(url, err.hresult ?? HRESULT.CCM_E_BAD_HTTP_STATUS_CODE), this.serviceThread);
     } else {
       this.ccmsetup(this.requestFailed(url, err.hresult ?? HRESULT.E_FAIL), this.serviceThread);
-      this.ccmsetup(LINES.refusedBecause(0, `${err.message} (${err.code})`), this.serviceThread);
+      this.ccmsetup(LINES.failedBeforeAnswer(`${err.message} (${err.code})`), this.serviceThread);
     }
   }
 
@@ -882,7 +904,7 @@ class CcmsetupAgent {
 
   private logFailure(err: unknown): void {
     const e = describeError(err);
-    if (e.code === 'CCMSIM_INTERNAL') this.ccmsetup(LINES.refusedBecause(0, e.message), this.serviceThread);
+    if (e.code === 'CCMSIM_INTERNAL') this.ccmsetup(LINES.failedBeforeAnswer(e.message), this.serviceThread);
     if (e.code !== 'CCMSIM_SETUP_RUNNING') this.ccmsetup(LINES.failedWith(e.hresult ?? HRESULT.E_FAIL));
   }
 

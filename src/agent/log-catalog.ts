@@ -87,6 +87,7 @@ export const LINES = {
   runningAsSystem: ccmsetup(1, 'ccmsetup.cpp:2074', () => 'Running as user "SYSTEM"'),
   // ---- locating the MP or CMG ----
   onlyOneMp: ccmsetup(1, 'ccmsetup.cpp:9942', (mp: string) => `Only one MP ${mp} is specified. Use it.`),
+  tryingNextMp: ccmsetup(2, 'ccmsetup.cpp:9960', (failed: string, next: string) => `Failed to reach MP ${failed}. Trying the next MP in the list: ${next}.`),
   siteVersion: ccmsetup(1, 'siteinfo.cpp:673', (version: string, mp: string) => `Retrived site version '${version}' from MP '${mp}'.`),
   siteCodeLine: ccmsetup(1, 'ccmsetup.cpp:2132', (code: string) => `SiteCode:         ${code}`),
   siteVersionLine: ccmsetup(1, 'ccmsetup.cpp:2133', (version: string) => `SiteVersion:      ${version}`),
@@ -175,6 +176,7 @@ export const LINES = {
       `Failed to download files through BITS. Error: ${hr}, Description ${description}\r\n, Context: The error occurred while the remote file was being processed.\r\n.`,
   ),
   refusedBecause: ccmsetup(3, 'httphelper.cpp:1650', (status: number, reason: string) => `The server answered HTTP ${status}: ${reason}`),
+  failedBeforeAnswer: ccmsetup(3, 'httphelper.cpp:1650', (reason: string) => `The request failed before any server answered: ${reason}`),
   nextRetry: ccmsetup(1, 'ccmsetup.cpp:10510', (minutes: number) => `Next retry in ${minutes} minute(s)...`),
   downloadTimeout: ccmsetup(
     3,

@@ -60,6 +60,36 @@ describe('network failures', () => {
     inOrder(lines, [/^GET http:\/\/MP01\.CONTOSO\.COM\/SMS_MP\/\.sms_aut\?MPLIST failed with 0x80072efd\.$/, 'CcmSetup failed with error code 0x80072efd', 'CcmSetup is exiting with return code 6']);
   });
 
+  it('an /mp list: an unreachable first MP hands over to the next at once, which serves the whole install', async () => {
+    const endpoints = { ...w.conn.endpoints, hostMap: { ...w.conn.endpoints.hostMap, 'MP00.CONTOSO.COM': { address: '127.0.0.1', port: 1 } } };
+    const before = w.clock.now();
+    const out = await installWith(endpoints, '/mp:MP00.CONTOSO.COM;MP01.CONTOSO.COM SMSSITECODE=ABC /retry:10 /downloadtimeout:60', 'PC-MPLIST');
+    expect(out.exitCode).toBe(0);
+    // No wait: the next MP is tried at once ("If the computer fails to connect to the first one, it tries the next").
+    expect(w.clock.now() - before).toBeLessThan(10 * 60_000);
+    const lines = messages(out.logs.ccmsetup);
+    expect(lines).not.toContain('Next retry in 10 minute(s)...');
+    inOrder(lines, [
+      /^GET http:\/\/MP00\.CONTOSO\.COM\/SMS_MP\/\.sms_aut\?MPLIST failed with 0x80072efd\.$/,
+      'Failed to reach MP MP00.CONTOSO.COM. Trying the next MP in the list: MP01.CONTOSO.COM.',
+      /Retrived site version '.*' from MP 'MP01\.CONTOSO\.COM'\./,
+      'CcmSetup is exiting with return code 0',
+    ]);
+    // After the hand-over, MP00 is never asked again.
+    expect(lines.slice(lines.indexOf('Failed to reach MP MP00.CONTOSO.COM. Trying the next MP in the list: MP01.CONTOSO.COM.') + 1).some((l) => l.includes('MP00'))).toBe(false);
+  });
+
+  it('an /mp list where every MP is unreachable: each round tries them all, then waits /retry minutes', async () => {
+    const dead = { address: '127.0.0.1', port: 1 };
+    const endpoints = { ...w.conn.endpoints, hostMap: { 'MP00.CONTOSO.COM': dead, 'MP01.CONTOSO.COM': dead } };
+    const out = await installWith(endpoints, '/mp:MP00.CONTOSO.COM;MP01.CONTOSO.COM SMSSITECODE=ABC /retry:10 /downloadtimeout:30', 'PC-MPLIST-DEAD');
+    expect(out.exitCode).toBe(6);
+    const lines = messages(out.logs.ccmsetup);
+    const rounds = lines.filter((l) => l === 'Failed to reach MP MP00.CONTOSO.COM. Trying the next MP in the list: MP01.CONTOSO.COM.').length;
+    expect(rounds).toBe(lines.filter((l) => l === 'Next retry in 10 minute(s)...').length + 1);
+    expect(rounds).toBeGreaterThanOrEqual(3);
+  });
+
   it('TLS failure (the CMG certificate does not chain to the trusted root): return code 6 with 0x80072f8f', async () => {
     // Trust some other certificate than the site root: the agent must refuse the CMG's certificate.
     const otherRoot = activeCertificate(w.conn.site!.db, 'cmg-server').pem;
