@@ -2,10 +2,11 @@
  * Owns a fleet run's output directory: summary.json, agents.ndjson (one outcome per agent), events.ndjson (one event
  * per line, k6's Point shape) and report.html; and `mergeFleetDirs`, which combines shard directories into one.
  */
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CcmsimError } from '../errors.js';
+import { makeDirectory } from '../make-directory.js';
 import type { FleetRunResult } from './fleet-engine.js';
 import type { FleetEvent } from './fleet-metrics.js';
 import { agentsNdjson, buildSummary, mergeSummaries, type FleetSummary } from './fleet-summary.js';
@@ -29,7 +30,11 @@ export function checkOutDir(dir: string): void {
 /** Checks `--out` (checkOutDir) and makes it; the site and machines go inside. */
 export function prepareOutDir(dir: string): void {
   checkOutDir(dir);
-  mkdirSync(dir, { recursive: true });
+  try {
+    makeDirectory(dir);
+  } catch (err) {
+    throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} cannot be created: ${(err as Error).message}`);
+  }
 }
 
 async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
