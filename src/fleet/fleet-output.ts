@@ -2,8 +2,8 @@
  * Owns a fleet run's output directory: summary.json, agents.ndjson (one outcome per agent), events.ndjson (one event
  * per line, k6's Point shape) and report.html; and `mergeFleetDirs`, which combines shard directories into one.
  */
-import { createReadStream, existsSync, readdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CcmsimError } from '../errors.js';
 import { makeDirectory } from '../make-directory.js';
@@ -14,7 +14,34 @@ import { renderReport } from './fleet-report.js';
 
 export const OUTPUT_FILES = { summary: 'summary.json', agents: 'agents.ndjson', events: 'events.ndjson', report: 'report.html' } as const;
 
-/** `--out` must be new or empty (a run never mixes with an earlier one's files): throws CCMSIM_USAGE otherwise. */
+/**
+ * File systems whose directories only the kernel makes (Linux magic numbers): mkdir fails there even for root, whom
+ * access() lets write anywhere.
+ */
+const KERNEL_FILE_SYSTEMS = new Map([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x64626720, 'debugfs'],
+  [0x73636673, 'securityfs'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+]);
+
+/** Why files cannot be made in the existing directory `dir`, or undefined. */
+function unwritable(dir: string): string | undefined {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    return `${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? 'denied'})`;
+  }
+  const kind = process.platform === 'linux' ? KERNEL_FILE_SYSTEMS.get(statfsSync(dir).type) : undefined;
+  return kind === undefined ? undefined : `${dir} is on ${kind}, where only the kernel makes directories`;
+}
+
+/**
+ * `--out` must be new or empty (a run never mixes with an earlier one's files), and makeable: its nearest existing
+ * ancestor a writable directory. Throws CCMSIM_USAGE otherwise; creates nothing, so a refused command leaves no trace.
+ */
 export function checkOutDir(dir: string): void {
   if (existsSync(dir)) {
     let entries: string[];
@@ -24,7 +51,15 @@ export function checkOutDir(dir: string): void {
       throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} exists and is not a directory`);
     }
     if (entries.length > 0) throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} is not empty (give a new directory for each run)`);
+    const why = unwritable(dir);
+    if (why !== undefined) throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} cannot be written: ${why}`);
+    return;
   }
+  // existsSync is false below a file too (ENOTDIR), so the walk stops at the file and names it; / always exists.
+  let at = dirname(resolve(dir));
+  while (!existsSync(at)) at = dirname(at);
+  const why = statSync(at).isDirectory() ? unwritable(at) : `${at} is not a directory`;
+  if (why !== undefined) throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} cannot be created: ${why}`);
 }
 
 /** Checks `--out` (checkOutDir) and makes it; the site and machines go inside. */
@@ -93,6 +128,8 @@ async function readNdjson<T>(path: string): Promise<T[]> {
 /** Combines shard outputs into one directory: the same files an unsharded run writes, count for count. */
 export async function mergeFleetDirs(dirs: string[], outDir: string): Promise<FleetSummary> {
   if (dirs.length === 0) throw new CcmsimError('CCMSIM_USAGE', 'fleet merge: name at least one shard directory');
+  // Before reading the shards: a wrong --out is refused at once, not after a long read.
+  checkOutDir(outDir);
   const summaries = dirs.map(readSummary);
   const agents: Array<{ agent: number }> = [];
   for (const d of dirs) agents.push(...(await readNdjson<{ agent: number }>(join(d, OUTPUT_FILES.agents))));
