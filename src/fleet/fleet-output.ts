@@ -4,15 +4,15 @@
  */
 import { accessSync, constants, createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { CcmsimError } from '../errors.js';
 import { makeDirectory } from '../make-directory.js';
 import type { FleetRunResult } from './fleet-engine.js';
 import type { FleetEvent } from './fleet-metrics.js';
+import { readShardFiles, SHARD_FILES } from './fleet-shard-files.js';
 import { agentsNdjson, buildSummary, mergeSummaries, type FleetSummary } from './fleet-summary.js';
 import { renderReport } from './fleet-report.js';
 
-export const OUTPUT_FILES = { summary: 'summary.json', agents: 'agents.ndjson', events: 'events.ndjson', report: 'report.html' } as const;
+export const OUTPUT_FILES = { ...SHARD_FILES, report: 'report.html' } as const;
 
 /**
  * File systems whose directories only the kernel makes (Linux magic numbers): mkdir fails there even for root, whom
@@ -93,53 +93,18 @@ export async function writeFleetOutputs(dir: string, run: FleetRunResult): Promi
   return summary;
 }
 
-function readSummary(dir: string): FleetSummary {
-  const path = join(dir, OUTPUT_FILES.summary);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new CcmsimError('CCMSIM_FILE_NOT_FOUND', `no ${OUTPUT_FILES.summary} in ${dir} (is it the --out of a fleet shard?)`);
-  }
-  try {
-    return JSON.parse(text) as FleetSummary;
-  } catch {
-    throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `${path} is not JSON`);
-  }
-}
-
-async function readNdjson<T>(path: string): Promise<T[]> {
-  if (!existsSync(path)) throw new CcmsimError('CCMSIM_FILE_NOT_FOUND', `${path} is missing`);
-  const out: T[] = [];
-  const rl = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  let n = 0;
-  for await (const line of rl) {
-    n++;
-    if (line.trim() === '') continue;
-    try {
-      out.push(JSON.parse(line) as T);
-    } catch {
-      throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `${path}:${n}: not a JSON line`);
-    }
-  }
-  return out;
-}
-
 /** Combines shard outputs into one directory: the same files an unsharded run writes, count for count. */
 export async function mergeFleetDirs(dirs: string[], outDir: string): Promise<FleetSummary> {
   if (dirs.length === 0) throw new CcmsimError('CCMSIM_USAGE', 'fleet merge: name at least one shard directory');
   // Before reading the shards: a wrong --out is refused at once, not after a long read.
   checkOutDir(outDir);
-  const summaries = dirs.map(readSummary);
-  const agents: Array<{ agent: number }> = [];
-  for (const d of dirs) agents.push(...(await readNdjson<{ agent: number }>(join(d, OUTPUT_FILES.agents))));
-  const agentsText = agentsNdjson(agents as never);
-  const summary = mergeSummaries(summaries, agentsText);
-  const events: FleetEvent[] = [];
-  for (const [i, d] of dirs.entries()) {
-    // Site events (agent -1) happen once per run but every shard records them: keep the first shard's.
-    for (const e of await readNdjson<FleetEvent>(join(d, OUTPUT_FILES.events))) if (i === 0 || e.data.tags['agent'] !== '-1') events.push(e);
-  }
+  // Every shard is read and checked before anything is merged or written (fleet-shard-files.ts).
+  const shards = [];
+  for (const d of dirs) shards.push(await readShardFiles(d));
+  const agentsText = agentsNdjson(shards.flatMap((s) => s.agents));
+  const summary = mergeSummaries(shards.map((s) => s.summary), agentsText);
+  // Site events (agent -1) happen once per run but every shard records them: keep the first shard's.
+  const events = shards.flatMap((s, i) => (i === 0 ? s.events : s.events.filter((e) => e.data.tags['agent'] !== '-1')));
   // Each shard's file is in (time, agent, per-agent order) and an agent lives in one shard: a stable sort on
   // (time, agent) restores the unsharded order.
   events.sort((a, b) => (a.data.time < b.data.time ? -1 : a.data.time > b.data.time ? 1 : Number(a.data.tags['agent']) - Number(b.data.tags['agent'])));

@@ -114,15 +114,15 @@ function optionsDifference(a: object, b: object): string {
 }
 
 /**
- * Merges the summaries of shards of one run. `agents` is the merged agents.ndjson (its digest is recomputed).
- * Refuses shards of different runs, of different shard counts, or the same shard twice.
+ * Merges the summaries of shards of one run (each checked by fleet-shard-files.ts first). `agents` is the merged
+ * agents.ndjson (its digest is recomputed). Refuses shards of different runs, of different shard counts, or the same
+ * shard twice.
  */
 export function mergeSummaries(parts: FleetSummary[], agentsText: string): FleetSummary {
   if (parts.length === 0) throw new CcmsimError('CCMSIM_USAGE', 'fleet merge needs at least one shard directory');
   const first = parts[0]!;
   const seen = new Set<number>();
   for (const p of parts) {
-    if (p.schema !== 1 || p.tool !== 'ccmsim fleet') throw new CcmsimError('CCMSIM_FILE_UNREADABLE', 'a summary.json is not a ccmsim fleet summary');
     if (JSON.stringify(p.options) !== JSON.stringify(first.options)) {
       throw new CcmsimError('CCMSIM_USAGE', `the shards come from different runs: ${optionsDifference(first.options, p.options)}`);
     }
