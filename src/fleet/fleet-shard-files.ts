@@ -9,7 +9,8 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CcmsimError } from '../errors.js';
-import { decodeHistogram, emptyCounts, type AgentOutcome, type FleetEvent } from './fleet-metrics.js';
+import type { Histogram } from 'hdr-histogram-js';
+import { decodeHistogram, emptyCounts, newHistogram, type AgentOutcome, type FleetEvent } from './fleet-metrics.js';
 import { digestOf, type FleetSummary } from './fleet-summary.js';
 
 export const SHARD_FILES = { summary: 'summary.json', agents: 'agents.ndjson', events: 'events.ndjson' } as const;
@@ -121,6 +122,13 @@ const EVENT = shape({
   }),
 });
 
+/** The top of the histogram bucket `value` falls in: what a decoded histogram reports as its max. */
+function bucketTop(value: number): number {
+  const h = newHistogram();
+  h.recordValue(value);
+  return h.getValueAtPercentile(100);
+}
+
 function unreadable(path: string, problem: string): CcmsimError {
   return new CcmsimError('CCMSIM_FILE_UNREADABLE', `${path}: ${problem}`);
 }
@@ -158,13 +166,15 @@ function readSummary(dir: string): FleetSummary {
     if (s.shards.count < 1) fault(s.shards.count, 'shards.count', 'a count of at least 1');
     for (const [i, shard] of s.shards.included.entries()) if (shard >= s.shards.count) fault(shard, `shards.included[${i}]`, `a shard below ${s.shards.count}`);
     for (const [op, l] of Object.entries(s.latency)) {
-      let held: number;
+      let held: Histogram;
       try {
-        held = decodeHistogram(l.encoded).totalCount;
+        held = decodeHistogram(l.encoded);
       } catch (err) {
         throw new Fault(`latency.${op}.encoded is not an HdrHistogram (${(err as Error).message})`);
       }
-      if (held !== l.count) throw new Fault(`latency.${op}.encoded holds ${held} values, but latency.${op}.count says ${l.count}`);
+      if (held.totalCount !== l.count) throw new Fault(`latency.${op}.encoded holds ${held.totalCount} values, but latency.${op}.count says ${l.count}`);
+      // The merge keeps the shards' exact max (a decoded histogram knows only its bucket): it must lie in that bucket.
+      if (l.max > held.maxValue || bucketTop(l.max) !== held.maxValue) throw new Fault(`latency.${op}.max is ${l.max}, but latency.${op}.encoded holds values up to ${held.maxValue}`);
     }
     return s;
   } catch (err) {

@@ -135,10 +135,10 @@ export function mergeSummaries(parts: FleetSummary[], agentsText: string): Fleet
   const latencyKeys = [...new Set(parts.flatMap((p) => Object.keys(p.latency)))];
   const latency: Record<string, LatencyStats> = {};
   for (const key of latencyKeys) {
-    const encoded = parts.map((p) => p.latency[key]?.encoded).filter((e): e is string => e !== undefined);
-    const h = decodeHistogram(encoded[0]!);
-    for (const e of encoded.slice(1)) h.add(decodeHistogram(e));
-    latency[key] = latencyStats(h);
+    const stats = parts.map((p) => p.latency[key]).filter((l): l is LatencyStats => l !== undefined);
+    const h = decodeHistogram(stats[0]!.encoded);
+    for (const l of stats.slice(1)) h.add(decodeHistogram(l.encoded));
+    latency[key] = latencyStats(h, Math.max(...stats.map((l) => l.max)));
   }
   const perShard = parts.flatMap((p) => p.performance.perShard).sort((a, b) => a.shard - b.shard);
   const cpuUserMs = perShard.reduce((s, p) => s + p.cpuUserMs, 0);

@@ -100,6 +100,11 @@ describe('fleet merge refuses a damaged shard, naming the file and the fault, an
       (d) => editJson(join(d, 'summary.json'), (o) => void (o['latency'].all.encoded = 'abc')),
       (d) => `${d}/summary.json: latency.all.encoded is not an HdrHistogram (Invalid string. Length must be a multiple of 4)`,
     ],
+    [
+      'a latency max outside its histogram',
+      (d) => editJson(join(d, 'summary.json'), (o) => void (o['latency'].all.max = 99)),
+      (d) => `${d}/summary.json: latency.all.max is 99, but latency.all.encoded holds values up to 104`,
+    ],
     ['an empty object', (d) => writeFileSync(join(d, 'summary.json'), '{}'), (d) => `${d}/summary.json: not a ccmsim fleet summary (it lacks "schema": 1, "tool": "ccmsim fleet")`],
     ['a deleted agent', (d) => editLines(join(d, 'agents.ndjson'), (l) => l.slice(1)), (d) => `${d}/agents.ndjson: 1 agents, but summary.json counts 2`],
     [
