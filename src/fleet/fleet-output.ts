@@ -2,18 +2,46 @@
  * Owns a fleet run's output directory: summary.json, agents.ndjson (one outcome per agent), events.ndjson (one event
  * per line, k6's Point shape) and report.html; and `mergeFleetDirs`, which combines shard directories into one.
  */
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { accessSync, constants, createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { CcmsimError } from '../errors.js';
+import { makeDirectory } from '../make-directory.js';
 import type { FleetRunResult } from './fleet-engine.js';
 import type { FleetEvent } from './fleet-metrics.js';
+import { readShardFiles, SHARD_FILES } from './fleet-shard-files.js';
 import { agentsNdjson, buildSummary, mergeSummaries, type FleetSummary } from './fleet-summary.js';
 import { renderReport } from './fleet-report.js';
 
-export const OUTPUT_FILES = { summary: 'summary.json', agents: 'agents.ndjson', events: 'events.ndjson', report: 'report.html' } as const;
+export const OUTPUT_FILES = { ...SHARD_FILES, report: 'report.html' } as const;
 
-/** `--out` must be new or empty (a run never mixes with an earlier one's files): throws CCMSIM_USAGE otherwise. */
+/**
+ * File systems whose directories only the kernel makes (Linux magic numbers): mkdir fails there even for root, whom
+ * access() lets write anywhere.
+ */
+const KERNEL_FILE_SYSTEMS = new Map([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x64626720, 'debugfs'],
+  [0x73636673, 'securityfs'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+]);
+
+/** Why files cannot be made in the existing directory `dir`, or undefined. */
+function unwritable(dir: string): string | undefined {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    return `${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? 'denied'})`;
+  }
+  const kind = process.platform === 'linux' ? KERNEL_FILE_SYSTEMS.get(statfsSync(dir).type) : undefined;
+  return kind === undefined ? undefined : `${dir} is on ${kind}, where only the kernel makes directories`;
+}
+
+/**
+ * `--out` must be new or empty (a run never mixes with an earlier one's files), and makeable: its nearest existing
+ * ancestor a writable directory. Throws CCMSIM_USAGE otherwise; creates nothing, so a refused command leaves no trace.
+ */
 export function checkOutDir(dir: string): void {
   if (existsSync(dir)) {
     let entries: string[];
@@ -23,13 +51,25 @@ export function checkOutDir(dir: string): void {
       throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} exists and is not a directory`);
     }
     if (entries.length > 0) throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} is not empty (give a new directory for each run)`);
+    const why = unwritable(dir);
+    if (why !== undefined) throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} cannot be written: ${why}`);
+    return;
   }
+  // existsSync is false below a file too (ENOTDIR), so the walk stops at the file and names it; / always exists.
+  let at = dirname(resolve(dir));
+  while (!existsSync(at)) at = dirname(at);
+  const why = statSync(at).isDirectory() ? unwritable(at) : `${at} is not a directory`;
+  if (why !== undefined) throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} cannot be created: ${why}`);
 }
 
 /** Checks `--out` (checkOutDir) and makes it; the site and machines go inside. */
 export function prepareOutDir(dir: string): void {
   checkOutDir(dir);
-  mkdirSync(dir, { recursive: true });
+  try {
+    makeDirectory(dir);
+  } catch (err) {
+    throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} cannot be created: ${(err as Error).message}`);
+  }
 }
 
 async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
@@ -53,51 +93,18 @@ export async function writeFleetOutputs(dir: string, run: FleetRunResult): Promi
   return summary;
 }
 
-function readSummary(dir: string): FleetSummary {
-  const path = join(dir, OUTPUT_FILES.summary);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new CcmsimError('CCMSIM_FILE_NOT_FOUND', `no ${OUTPUT_FILES.summary} in ${dir} (is it the --out of a fleet shard?)`);
-  }
-  try {
-    return JSON.parse(text) as FleetSummary;
-  } catch {
-    throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `${path} is not JSON`);
-  }
-}
-
-async function readNdjson<T>(path: string): Promise<T[]> {
-  if (!existsSync(path)) throw new CcmsimError('CCMSIM_FILE_NOT_FOUND', `${path} is missing`);
-  const out: T[] = [];
-  const rl = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  let n = 0;
-  for await (const line of rl) {
-    n++;
-    if (line.trim() === '') continue;
-    try {
-      out.push(JSON.parse(line) as T);
-    } catch {
-      throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `${path}:${n}: not a JSON line`);
-    }
-  }
-  return out;
-}
-
 /** Combines shard outputs into one directory: the same files an unsharded run writes, count for count. */
 export async function mergeFleetDirs(dirs: string[], outDir: string): Promise<FleetSummary> {
   if (dirs.length === 0) throw new CcmsimError('CCMSIM_USAGE', 'fleet merge: name at least one shard directory');
-  const summaries = dirs.map(readSummary);
-  const agents: Array<{ agent: number }> = [];
-  for (const d of dirs) agents.push(...(await readNdjson<{ agent: number }>(join(d, OUTPUT_FILES.agents))));
-  const agentsText = agentsNdjson(agents as never);
-  const summary = mergeSummaries(summaries, agentsText);
-  const events: FleetEvent[] = [];
-  for (const [i, d] of dirs.entries()) {
-    // Site events (agent -1) happen once per run but every shard records them: keep the first shard's.
-    for (const e of await readNdjson<FleetEvent>(join(d, OUTPUT_FILES.events))) if (i === 0 || e.data.tags['agent'] !== '-1') events.push(e);
-  }
+  // Before reading the shards: a wrong --out is refused at once, not after a long read.
+  checkOutDir(outDir);
+  // Every shard is read and checked before anything is merged or written (fleet-shard-files.ts).
+  const shards = [];
+  for (const d of dirs) shards.push(await readShardFiles(d));
+  const agentsText = agentsNdjson(shards.flatMap((s) => s.agents));
+  const summary = mergeSummaries(shards.map((s) => s.summary), agentsText);
+  // Site events (agent -1) happen once per run but every shard records them: keep the first shard's.
+  const events = shards.flatMap((s, i) => (i === 0 ? s.events : s.events.filter((e) => e.data.tags['agent'] !== '-1')));
   // Each shard's file is in (time, agent, per-agent order) and an agent lives in one shard: a stable sort on
   // (time, agent) restores the unsharded order.
   events.sort((a, b) => (a.data.time < b.data.time ? -1 : a.data.time > b.data.time ? 1 : Number(a.data.tags['agent']) - Number(b.data.tags['agent'])));

@@ -114,15 +114,15 @@ function optionsDifference(a: object, b: object): string {
 }
 
 /**
- * Merges the summaries of shards of one run. `agents` is the merged agents.ndjson (its digest is recomputed).
- * Refuses shards of different runs, of different shard counts, or the same shard twice.
+ * Merges the summaries of shards of one run (each checked by fleet-shard-files.ts first). `agents` is the merged
+ * agents.ndjson (its digest is recomputed). Refuses shards of different runs, of different shard counts, or the same
+ * shard twice.
  */
 export function mergeSummaries(parts: FleetSummary[], agentsText: string): FleetSummary {
   if (parts.length === 0) throw new CcmsimError('CCMSIM_USAGE', 'fleet merge needs at least one shard directory');
   const first = parts[0]!;
   const seen = new Set<number>();
   for (const p of parts) {
-    if (p.schema !== 1 || p.tool !== 'ccmsim fleet') throw new CcmsimError('CCMSIM_FILE_UNREADABLE', 'a summary.json is not a ccmsim fleet summary');
     if (JSON.stringify(p.options) !== JSON.stringify(first.options)) {
       throw new CcmsimError('CCMSIM_USAGE', `the shards come from different runs: ${optionsDifference(first.options, p.options)}`);
     }
@@ -135,10 +135,10 @@ export function mergeSummaries(parts: FleetSummary[], agentsText: string): Fleet
   const latencyKeys = [...new Set(parts.flatMap((p) => Object.keys(p.latency)))];
   const latency: Record<string, LatencyStats> = {};
   for (const key of latencyKeys) {
-    const encoded = parts.map((p) => p.latency[key]?.encoded).filter((e): e is string => e !== undefined);
-    const h = decodeHistogram(encoded[0]!);
-    for (const e of encoded.slice(1)) h.add(decodeHistogram(e));
-    latency[key] = latencyStats(h);
+    const stats = parts.map((p) => p.latency[key]).filter((l): l is LatencyStats => l !== undefined);
+    const h = decodeHistogram(stats[0]!.encoded);
+    for (const l of stats.slice(1)) h.add(decodeHistogram(l.encoded));
+    latency[key] = latencyStats(h, Math.max(...stats.map((l) => l.max)));
   }
   const perShard = parts.flatMap((p) => p.performance.perShard).sort((a, b) => a.shard - b.shard);
   const cpuUserMs = perShard.reduce((s, p) => s + p.cpuUserMs, 0);

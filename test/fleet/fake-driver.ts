@@ -3,7 +3,15 @@
  * (seed, agent, attempt) and retried every /retry minutes like ccmsetup), a start renews a 30-day-old token. It keeps
  * its own tiny "site database" so tests can check idempotent registration under faults.
  */
-import type { Clock } from '../../src/clock/clock.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { VirtualClock, type Clock } from '../../src/clock/clock.js';
+import { resolveFleetOptions, type RawFleetOptions } from '../../src/fleet/fleet-options.js';
+import { runFleet } from '../../src/fleet/fleet-engine.js';
+import { writeFleetOutputs } from '../../src/fleet/fleet-output.js';
+import type { FleetSummary } from '../../src/fleet/fleet-summary.js';
 import { DAY_MS, MINUTE_MS } from '../../src/agent/lifecycle/duration.js';
 import type { HeldToken } from '../../src/agent/lifecycle/renewal-rule.js';
 import { decideFault, type FaultSpec } from '../../src/fleet/fleet-faults.js';
@@ -65,4 +73,18 @@ export function fakeDriver(clock: Clock, services: FleetServices, o: { seed: num
     },
     async close() {},
   };
+}
+
+/** A fleet of fake agents written to a new directory as `ccmsim fleet` writes it: cheap shard outputs for merge tests. */
+export async function fakeFleet(raw: RawFleetOptions): Promise<{ summary: FleetSummary; dir: string; agents: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-engine-'));
+  const o = resolveFleetOptions({ out: dir, ...raw });
+  const clock = new VirtualClock(o.startMs);
+  const run = await runFleet(o, {
+    clock,
+    wallNow: () => performance.now(),
+    createDriver: async (services) => fakeDriver(clock, services, { seed: o.seed, startMs: o.startMs, faults: o.faults, retryMinutes: o.retryMinutes }),
+  });
+  const summary = await writeFleetOutputs(dir, run);
+  return { summary, dir, agents: readFileSync(join(dir, 'agents.ndjson'), 'utf8') };
 }

@@ -88,6 +88,21 @@ describe('ccmsim fleet (command line)', () => {
     expect(readdirSync(out)).toEqual(['notes.txt']);
   });
 
+  it('refuses an --out that cannot be made, for a run and for a merge, with one line and nothing made', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fleet-cli-file-'));
+    writeFileSync(join(root, 'o_file'), '');
+    const out = join(root, 'o_file', 'sub');
+    const line = `ccmsim: --out ${out} cannot be created: ${join(root, 'o_file')} is not a directory (CCMSIM_USAGE)\n`;
+    const run = captureIo();
+    expect(await main(['fleet', '--agents', '2', '--seed', '1', '--out', out], run)).toBe(2);
+    expect([run.stdoutText, run.stderrText]).toEqual(['', line]);
+    // Checked before the shards are read: these do not even exist.
+    const merge = captureIo();
+    expect(await main(['fleet', 'merge', join(root, 's0'), join(root, 's1'), '--out', out], merge)).toBe(2);
+    expect([merge.stdoutText, merge.stderrText]).toEqual(['', line]);
+    expect(readdirSync(root)).toEqual(['o_file']);
+  });
+
   it('requires --seed and --out', () => {
     expect(() => resolveFleetOptions({ out: '/tmp/x' })).toThrow(/--seed is required/);
     expect(() => resolveFleetOptions({ seed: 1 })).toThrow(/--out DIR is required/);

@@ -2,27 +2,13 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { VirtualClock } from '../../src/clock/clock.js';
-import { resolveFleetOptions, type RawFleetOptions } from '../../src/fleet/fleet-options.js';
-import { runFleet, agentPlan, nextDueStart } from '../../src/fleet/fleet-engine.js';
-import { writeFleetOutputs, mergeFleetDirs } from '../../src/fleet/fleet-output.js';
-import { comparableSummary, type FleetSummary } from '../../src/fleet/fleet-summary.js';
+import { agentPlan, nextDueStart } from '../../src/fleet/fleet-engine.js';
+import { mergeFleetDirs } from '../../src/fleet/fleet-output.js';
+import { comparableSummary } from '../../src/fleet/fleet-summary.js';
 import { DAY_MS } from '../../src/agent/lifecycle/duration.js';
-import { fakeDriver } from './fake-driver.js';
+import { fakeFleet } from './fake-driver.js';
 
-async function fleet(raw: RawFleetOptions): Promise<{ summary: FleetSummary; dir: string; agents: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'fleet-engine-'));
-  const o = resolveFleetOptions({ out: dir, ...raw });
-  const clock = new VirtualClock(o.startMs);
-  const run = await runFleet(o, {
-    clock,
-    wallNow: () => performance.now(),
-    createDriver: async (services) => fakeDriver(clock, services, { seed: o.seed, startMs: o.startMs, faults: o.faults, retryMinutes: o.retryMinutes }),
-  });
-  const summary = await writeFleetOutputs(dir, run);
-  return { summary, dir, agents: readFileSync(join(dir, 'agents.ndjson'), 'utf8') };
-}
+const fleet = fakeFleet;
 
 describe('fleet engine (fake driver)', () => {
   it('installs every agent inside the install window and renews each token every 30 days', async () => {
