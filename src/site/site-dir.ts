@@ -1,9 +1,11 @@
 /**
  * Owns the site directory: where it is (`--site-dir`, else `CCMSIM_SITE_DIR`, else `.ccmsim/site` under the working
- * directory), its layout (laid out like the real servers for logs), and atomic private-file writes for `pki/`.
+ * directory), its layout (laid out like the real servers for logs), what in `pki/` shows a site was made there
+ * before, and atomic private-file writes for `pki/`.
  */
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { CcmsimError } from '../errors.js';
 
 export const SITE_DIR_ENV = 'CCMSIM_SITE_DIR';
 export const DEFAULT_SITE_DIR = join('.ccmsim', 'site');
@@ -49,6 +51,43 @@ export function ensureSiteDirs(paths: SitePaths): void {
   mkdirSync(paths.pki, { recursive: true, mode: 0o700 });
   mkdirSync(paths.mpLogs, { recursive: true });
   mkdirSync(paths.cmgLogs, { recursive: true });
+}
+
+/** A file-system failure in words, naming the path it happened on unless it is `named` (Node's is `EEXIST: file already exists, mkdir '…'`). */
+function fsReason(err: unknown, named: string): string {
+  const e = err as NodeJS.ErrnoException;
+  const at = e.path === undefined || e.path === named ? '' : ` (${e.path})`;
+  switch (e.code) {
+    case 'EEXIST':
+    case 'ENOTDIR':
+      return e.path === undefined || e.path === named ? 'it is a file, not a directory' : `a file is in the way: ${e.path} is not a directory`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied${at}`;
+    case 'EROFS':
+      return `read-only file system${at}`;
+    case 'ENOSPC':
+      return `no space left on the device${at}`;
+    default:
+      return e.message ?? String(err);
+  }
+}
+
+/**
+ * The files in `pki/` that only a site's init (or a rotation) writes: private keys and the root certificate. Any of
+ * them means a site was made in this directory, so a missing or empty database is a lost site, not a new one.
+ */
+export function earlierSiteFiles(paths: SitePaths): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(paths.pki);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw new CcmsimError('CCMSIM_SITE_STATE', `cannot read the site's key folder ${paths.pki}: ${fsReason(err, paths.pki)}`, { cause: err });
+  }
+  const rootName = paths.rootCertificate.slice(paths.pki.length + 1);
+  return names.filter((n) => n.endsWith('.key') || n === rootName).sort();
 }
 
 let tempCounter = 0;

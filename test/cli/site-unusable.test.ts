@@ -1,0 +1,72 @@
+// What the front doors say about a site directory, database or listen address the user cannot use: one line with its
+// CCMSIM_ code and a fitting exit code (1 for the site, 2 for an option to change), never "internal error" (70).
+import { describe, it, expect, afterEach, beforeEach } from 'vitest';
+import { createServer, type Server } from 'node:net';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { main as ccmsimMain } from '../../src/cli/ccmsim-main.js';
+import { main as bulkMain } from '../../src/cli/bulkregtoken-sim-main.js';
+import { main as ccmsetupMain } from '../../src/cli/ccmsetup-sim-main.js';
+import { captureIo } from '../../src/cli/io.js';
+import { siteCliOverrides } from '../../src/cli/commands/site-common.js';
+import { siteServeHooks } from '../../src/cli/commands/site-serve.js';
+import { VirtualClock } from '../../src/clock/clock.js';
+import { Random } from '../../src/clock/random.js';
+import { sitePaths } from '../../src/site/site-dir.js';
+import { tempDir, testKeys } from '../site-state/site-fixture.js';
+
+const START = Date.parse('2026-03-01T09:00:00Z');
+let dir = '';
+const cleanups: Array<() => void | Promise<void>> = [];
+
+beforeEach(() => {
+  const t = tempDir('unusable');
+  cleanups.push(t.cleanup);
+  dir = t.dir;
+  siteCliOverrides.keys = testKeys(0);
+  siteCliOverrides.clock = new VirtualClock(START);
+  siteCliOverrides.random = new Random('unusable');
+});
+afterEach(async () => {
+  delete siteCliOverrides.keys;
+  delete siteCliOverrides.clock;
+  delete siteCliOverrides.random;
+  delete siteServeHooks.waitForStop;
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+type Main = (argv: string[], io: ReturnType<typeof captureIo>) => Promise<number>;
+
+async function run(main: Main, argv: string[], cwd = dir) {
+  const io = captureIo({ cwd });
+  const code = await main(argv, io);
+  return { code, out: io.stdoutText, err: io.stderrText };
+}
+const ccmsim = (...argv: string[]) => run(ccmsimMain, argv);
+const bulk = (...argv: string[]) => run((a, io) => bulkMain(a, io, siteCliOverrides), argv);
+
+/** One line on stderr, ending with the code, and no "internal error". */
+function oneLine(err: string, code: string): string {
+  const lines = err.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(new RegExp(`\\(${code}\\)$`));
+  expect(lines[0]).not.toContain('internal error');
+  return lines[0]!;
+}
+
+describe('a site directory that is not one', () => {
+  it('a zero-byte site.db next to an earlier site\'s keys: exit 1 from every site command, the site not remade', async () => {
+    const site = join(dir, 'site');
+    expect((await ccmsim('site', 'init', '--site-dir', site)).code).toBe(0);
+    writeFileSync(sitePaths(site).db, '');
+    for (const argv of [['site', 'tokens', 'list'], ['site', 'init'], ['site', 'config'], ['site', 'clients', 'list']]) {
+      const r = await ccmsim(...argv, '--site-dir', site);
+      expect(r.code).toBe(1);
+      expect(oneLine(r.err, 'CCMSIM_SITE_STATE')).toContain("is empty, but");
+    }
+    const r = await bulk('/new', '--site-dir', site);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+  });
+});
