@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { CcmsimError, isCcmsimError } from '../errors.js';
-import { migrate } from './migrations.js';
+import { migrate, schemaProblems } from './migrations.js';
 
 export type SiteDb = Database.Database;
 
@@ -45,6 +45,10 @@ export function openStore(options: OpenStoreOptions): SiteDb {
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new CcmsimError('CCMSIM_SITE_STATE', `the site database ${options.path} is damaged: ${String(check)}`);
     migrate(db, options.nowMs);
+    const problems = schemaProblems(db);
+    if (problems.length > 0) {
+      throw new CcmsimError('CCMSIM_SITE_STATE', `the site database ${options.path} is damaged: ${problems.join('; ')} (${DAMAGED_DB_ADVICE})`);
+    }
     return db;
   } catch (err) {
     db?.close();

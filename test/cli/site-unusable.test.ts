@@ -69,4 +69,19 @@ describe('a site directory that is not one', () => {
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
   });
+  it('a dropped table: refused at open (exit 1), and serve does not start on it', async () => {
+    const site = join(dir, 'site');
+    expect((await ccmsim('site', 'init', '--site-dir', site)).code).toBe(0);
+    const db = new Database(sitePaths(site).db);
+    db.exec('DROP TABLE bulk_tokens');
+    db.close();
+    let served = false;
+    siteServeHooks.waitForStop = async () => {
+      served = true;
+    };
+    const serve = await ccmsim('site', 'serve', '--site-dir', site);
+    expect(serve.code).toBe(1);
+    expect(served).toBe(false);
+    expect(oneLine(serve.err, 'CCMSIM_SITE_STATE')).toContain('table bulk_tokens is missing');
+  });
 });

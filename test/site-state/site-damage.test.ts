@@ -142,3 +142,17 @@ describe('a lost site is refused, not replaced', () => {
     for (const s of sites) s.close();
   });
 });
+
+describe('a damaged database is refused when opened', () => {
+  it.each([
+    ['DROP TABLE bulk_tokens', /is damaged: table bulk_tokens is missing/],
+    ['DROP INDEX client_tokens_by_client', /is damaged: index client_tokens_by_client is missing/],
+    ['ALTER TABLE clients DROP COLUMN hardware_id', /is damaged: table clients lacks column hardware_id/],
+  ])('%s', async (damage, message) => {
+    const dir = await closedSite((d) => sql(d, damage));
+    const err = await refusal(dir, { create: false });
+    expect(err.code).toBe('CCMSIM_SITE_STATE');
+    expect(err.message).toMatch(message);
+    expect(err.message).toMatch(/\(restore site\.db from a backup, or remove the site directory to start a new site\)$/);
+  });
+});
