@@ -21,7 +21,7 @@ import {
   type SiteConfigPatch,
   type SiteInitOptions,
 } from './site-config.js';
-import { buildSitePki, listCertificates, rotateTokenSigning, storeCertificate, type SiteCertificate } from './site-pki.js';
+import { buildSitePki, damagedCertificate, listCertificates, rotateTokenSigning, storeCertificate, type SiteCertificate } from './site-pki.js';
 
 export interface OpenSiteOptions {
   siteDir: string;
@@ -94,6 +94,8 @@ export async function openSite(options: OpenSiteOptions): Promise<Site> {
         return true;
       });
     }
+    const damaged = damagedCertificate(db);
+    if (damaged !== undefined) throw new CcmsimError('CCMSIM_SITE_STATE', `the site database ${paths.db} is damaged: ${damaged} (${DAMAGED_DB_ADVICE})`);
   } catch (err) {
     db.close();
     throw err;

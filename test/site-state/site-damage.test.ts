@@ -155,4 +155,25 @@ describe('a damaged database is refused when opened', () => {
     expect(err.message).toMatch(message);
     expect(err.message).toMatch(/\(restore site\.db from a backup, or remove the site directory to start a new site\)$/);
   });
+  it('a certificate whose PEM does not parse, naming it', async () => {
+    let thumbprint = '';
+    const dir = await closedSite((d) => {
+      const db = new Database(sitePaths(d).db);
+      thumbprint = (db.prepare(`SELECT thumbprint FROM certificates WHERE role = 'token-signing'`).pluck().get() as string);
+      db.prepare(`UPDATE certificates SET pem = 'garbage' WHERE thumbprint = ?`).run(thumbprint);
+      db.close();
+    });
+    const err = await refusal(dir, { create: false });
+    expect(err.code).toBe('CCMSIM_SITE_STATE');
+    expect(err.message).toContain(`the active token-signing certificate ${thumbprint} is not a readable PEM certificate`);
+  });
+
+  it('a certificate row holding another certificate than its thumbprint names', async () => {
+    const dir = await closedSite((d) =>
+      sql(d, `UPDATE certificates SET pem = (SELECT pem FROM certificates WHERE role = 'issuing-root') WHERE role = 'cmg-server'`),
+    );
+    const err = await refusal(dir, { create: false });
+    expect(err.code).toBe('CCMSIM_SITE_STATE');
+    expect(err.message).toMatch(/the active cmg-server certificate [0-9A-F]{40} holds another certificate \([0-9A-F]{40}\)/);
+  });
 });
