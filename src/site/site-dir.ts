@@ -1,7 +1,7 @@
 /**
  * Owns the site directory: where it is (`--site-dir`, else `CCMSIM_SITE_DIR`, else `.ccmsim/site` under the working
- * directory), its layout (laid out like the real servers for logs), what in `pki/` shows a site was made there
- * before, and atomic private-file writes for `pki/`.
+ * directory), its layout (laid out like the real servers for logs), making it (one-line errors when it cannot be),
+ * what in `pki/` shows a site was made there before, and atomic private-file writes for `pki/`.
  */
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -46,11 +46,16 @@ export function sitePaths(siteDir: string): SitePaths {
   };
 }
 
+/** Makes the site directory's folders; a path that cannot be one (a file, no permission) is a CCMSIM_SITE_STATE line. */
 export function ensureSiteDirs(paths: SitePaths): void {
-  mkdirSync(paths.root, { recursive: true });
-  mkdirSync(paths.pki, { recursive: true, mode: 0o700 });
-  mkdirSync(paths.mpLogs, { recursive: true });
-  mkdirSync(paths.cmgLogs, { recursive: true });
+  try {
+    mkdirSync(paths.root, { recursive: true });
+    mkdirSync(paths.pki, { recursive: true, mode: 0o700 });
+    mkdirSync(paths.mpLogs, { recursive: true });
+    mkdirSync(paths.cmgLogs, { recursive: true });
+  } catch (err) {
+    throw new CcmsimError('CCMSIM_SITE_STATE', `cannot create the site directory ${paths.root}: ${fsReason(err, paths.root)}`, { cause: err });
+  }
 }
 
 /** A file-system failure in words, naming the path it happened on unless it is `named` (Node's is `EEXIST: file already exists, mkdir '…'`). */

@@ -56,6 +56,17 @@ function oneLine(err: string, code: string): string {
 }
 
 describe('a site directory that is not one', () => {
+  it('site init / bulkregtoken-sim /new on a regular file: exit 1, CCMSIM_SITE_STATE', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    const init = await ccmsim('site', 'init', '--site-dir', file);
+    expect(init.code).toBe(1);
+    expect(oneLine(init.err, 'CCMSIM_SITE_STATE')).toContain(`cannot create the site directory ${file}: it is a file, not a directory`);
+    const made = await bulk('/new', '--site-dir', file);
+    expect(made.code).toBe(1);
+    oneLine(made.err, 'CCMSIM_SITE_STATE');
+  });
+
   it('a zero-byte site.db next to an earlier site\'s keys: exit 1 from every site command, the site not remade', async () => {
     const site = join(dir, 'site');
     expect((await ccmsim('site', 'init', '--site-dir', site)).code).toBe(0);

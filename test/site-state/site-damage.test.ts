@@ -177,3 +177,24 @@ describe('a damaged database is refused when opened', () => {
     expect(err.message).toMatch(/the active cmg-server certificate [0-9A-F]{40} holds another certificate \([0-9A-F]{40}\)/);
   });
 });
+
+describe('a site directory that cannot be made', () => {
+  it('a regular file where the directory should be: one CCMSIM_SITE_STATE line, the file untouched', async () => {
+    const { dir, cleanup } = tempDir('file');
+    cleanups.push(cleanup);
+    const file = join(dir, 'site');
+    writeFileSync(file, 'mine');
+    const err = await refusal(file);
+    expect(err.code).toBe('CCMSIM_SITE_STATE');
+    expect(err.message).toBe(`cannot create the site directory ${file}: it is a file, not a directory`);
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+  });
+
+  it('a file where pki/ should be names that file', async () => {
+    const { dir, cleanup } = tempDir('file');
+    cleanups.push(cleanup);
+    writeFileSync(join(dir, 'pki'), '');
+    const err = await refusal(dir);
+    expect(err.message).toBe(`cannot create the site directory ${dir}: a file is in the way: ${join(dir, 'pki')} is not a directory`);
+  });
+});
