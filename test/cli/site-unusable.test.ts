@@ -96,3 +96,37 @@ describe('a site directory that is not one', () => {
     expect(oneLine(serve.err, 'CCMSIM_SITE_STATE')).toContain('table bulk_tokens is missing');
   });
 });
+
+describe('site serve on an address it cannot listen on: exit 2 naming the option', () => {
+  async function busyPort(): Promise<number> {
+    const server: Server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return (server.address() as { port: number }).port;
+  }
+
+  it.each(['--mp-port', '--cmg-port'])('%s already in use', async (option) => {
+    const port = await busyPort();
+    const r = await ccmsim('site', 'serve', '--site-dir', join(dir, 'site'), option, String(port));
+    expect(r.code).toBe(2);
+    expect(oneLine(r.err, 'CCMSIM_USAGE')).toContain(`${option} ${port}: 127.0.0.1:${port} is already in use`);
+  });
+
+  it('the same port for both', async () => {
+    const r = await ccmsim('site', 'serve', '--site-dir', join(dir, 'site'), '--mp-port', '45000', '--cmg-port', '45000');
+    expect(r.code).toBe(2);
+    oneLine(r.err, 'CCMSIM_USAGE');
+  });
+
+  it('--host not an address of this computer (TEST-NET-1)', async () => {
+    const r = await ccmsim('site', 'serve', '--site-dir', join(dir, 'site'), '--host', '192.0.2.1');
+    expect(r.code).toBe(2);
+    expect(oneLine(r.err, 'CCMSIM_USAGE')).toContain('--host 192.0.2.1: not an address of this computer');
+  });
+
+  it('--host a name that does not resolve', async () => {
+    const r = await ccmsim('site', 'serve', '--site-dir', join(dir, 'site'), '--host', 'no-such-host.invalid');
+    expect(r.code).toBe(2);
+    expect(oneLine(r.err, 'CCMSIM_USAGE')).toContain('--host no-such-host.invalid: the name does not resolve');
+  });
+});
