@@ -27,6 +27,8 @@ export interface SitePaths {
 /** The site directory chosen by an explicit option, the environment, or the default under `cwd`. */
 export function resolveSiteDir(options: { siteDir?: string | undefined; env?: Readonly<Record<string, string | undefined>>; cwd: string }): string {
   const explicit = options.siteDir?.trim();
+  // An empty --site-dir is a slip (an unset shell variable), not a request for the default site.
+  if (explicit === '') throw new CcmsimError('CCMSIM_USAGE', '--site-dir is empty: give a directory, or leave the option out for $CCMSIM_SITE_DIR, else .ccmsim/site');
   if (explicit) return resolve(options.cwd, explicit);
   const fromEnv = options.env?.[SITE_DIR_ENV]?.trim();
   if (fromEnv) return resolve(options.cwd, fromEnv);

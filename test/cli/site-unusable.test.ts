@@ -80,6 +80,7 @@ describe('a site directory that is not one', () => {
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
   });
+
   it('a dropped table: refused at open (exit 1), and serve does not start on it', async () => {
     const site = join(dir, 'site');
     expect((await ccmsim('site', 'init', '--site-dir', site)).code).toBe(0);
@@ -94,6 +95,25 @@ describe('a site directory that is not one', () => {
     expect(serve.code).toBe(1);
     expect(served).toBe(false);
     expect(oneLine(serve.err, 'CCMSIM_SITE_STATE')).toContain('table bulk_tokens is missing');
+  });
+
+  it('an empty --site-dir: exit 2 naming the option, and no default site made', async () => {
+    for (const r of [await ccmsim('site', 'tokens', 'list', '--site-dir', ''), await bulk('/new', '--site-dir', ''), await bulk('/new', '--site-dir=')]) {
+      expect(r.code).toBe(2);
+      expect(oneLine(r.err, 'CCMSIM_USAGE')).toContain('--site-dir is empty');
+    }
+    expect(existsSync(join(dir, '.ccmsim'))).toBe(false);
+  });
+
+  it('ccmsetup-sim: an empty --site-dir or --site-url is return code 6 naming the option, and no default site made', async () => {
+    const cwd = join(dir, 'cwd');
+    mkdirSync(cwd);
+    for (const option of ['--site-dir', '--site-url']) {
+      const r = await run(ccmsetupMain, ['/mp:MP01.CONTOSO.COM', 'SMSSITECODE=ABC', option, '', '--start', '2026-03-01T09:00:00Z'], cwd);
+      expect(r.code).toBe(6);
+      expect(oneLine(r.err, 'CCMSIM_USAGE')).toContain(`${option} is empty`);
+    }
+    expect(existsSync(join(cwd, '.ccmsim'))).toBe(false);
   });
 });
 

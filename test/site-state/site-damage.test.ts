@@ -155,6 +155,7 @@ describe('a damaged database is refused when opened', () => {
     expect(err.message).toMatch(message);
     expect(err.message).toMatch(/\(restore site\.db from a backup, or remove the site directory to start a new site\)$/);
   });
+
   it('a certificate whose PEM does not parse, naming it', async () => {
     let thumbprint = '';
     const dir = await closedSite((d) => {
@@ -196,5 +197,10 @@ describe('a site directory that cannot be made', () => {
     writeFileSync(join(dir, 'pki'), '');
     const err = await refusal(dir);
     expect(err.message).toBe(`cannot create the site directory ${dir}: a file is in the way: ${join(dir, 'pki')} is not a directory`);
+  });
+
+  it('an empty --site-dir is a usage error, not the default site', () => {
+    expect(() => resolveSiteDir({ siteDir: '', env: {}, cwd: '/w' })).toThrow(/^--site-dir is empty: give a directory/);
+    expect(() => resolveSiteDir({ siteDir: '  ', env: { CCMSIM_SITE_DIR: '/env' }, cwd: '/w' })).toThrow(expect.objectContaining({ code: 'CCMSIM_USAGE' }));
   });
 });
