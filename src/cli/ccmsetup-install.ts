@@ -55,7 +55,14 @@ export const DEFAULT_TIME_ZONE = 'UTC';
 
 const VALUE_OPTIONS = ['site-dir', 'site-url', 'machine-dir', 'computer-name', 'network', 'timezone', 'seed', 'simulate', 'start'] as const;
 
-/** Reads the simulator options (`--x v`, `--x=v`); anything unknown is a usage error naming it. */
+/** What an empty value option is told to give instead. */
+const EMPTY_VALUE_HINT: Partial<Record<string, string>> = {
+  'site-dir': 'a directory, or leave the option out for $CCMSIM_SITE_DIR, else .ccmsim/site',
+  'site-url': "the URL of a running ccmsim site serve's MP, e.g. http://127.0.0.1:8080",
+  'machine-dir': 'a directory, or leave the option out for logs/<COMPUTERNAME>',
+};
+
+/** Reads the simulator options (`--x v`, `--x=v`); anything unknown or empty is a usage error naming it. */
 export function parseInstallOptions(simulatorArgs: readonly string[]): InstallOptions {
   const values: Record<string, string> = {};
   let json = false;
@@ -78,6 +85,9 @@ export function parseInstallOptions(simulatorArgs: readonly string[]): InstallOp
       if (value === undefined || value.startsWith('--')) throw new CcmsimError('CCMSIM_USAGE', `--${name} needs a value`);
       i++;
     }
+    // An empty value is a slip (an unset shell variable): taken as given, `--site-url ''` ran the embedded site and
+    // `--site-dir ''` the default one.
+    if (value.trim() === '') throw new CcmsimError('CCMSIM_USAGE', `--${name} is empty: give ${EMPTY_VALUE_HINT[name] ?? 'a value'}`);
     values[name] = value;
   }
   if (values['site-dir'] !== undefined && values['site-url'] !== undefined) {

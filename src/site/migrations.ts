@@ -1,8 +1,9 @@
 /**
- * Owns the site database schema: the ordered list of migrations and the `schema_version` table that records which
- * ones ran. A database newer than this code is refused rather than guessed at.
+ * Owns the site database schema: the ordered list of migrations, the `schema_version` table that records which
+ * ones ran, and the check that what they made is all there. A database newer than this code is refused rather than
+ * guessed at.
  */
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { CcmsimError } from '../errors.js';
 
 export interface Migration {
@@ -127,4 +128,64 @@ export function migrate(db: Database.Database, nowMs: number, migrations: readon
     );
   }
   return applied;
+}
+
+/** Table name → its column names, and the named indexes, of a database. */
+interface SchemaShape {
+  tables: Map<string, string[]>;
+  indexes: Set<string>;
+}
+
+function shapeOf(db: Database.Database): SchemaShape {
+  const rows = db.prepare(`SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%'`).all() as Array<{
+    type: string;
+    name: string;
+  }>;
+  const tables = new Map<string, string[]>();
+  const indexes = new Set<string>();
+  for (const r of rows) {
+    if (r.type === 'index') indexes.add(r.name);
+    else tables.set(r.name, (db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(r.name) as string[]));
+  }
+  return { tables, indexes };
+}
+
+let expectedShape: SchemaShape | undefined;
+
+/**
+ * What `migrations` leave is read from a scratch in-memory database migrated by them, so the check can never drift
+ * from the migrations themselves.
+ */
+function migratedShape(): SchemaShape {
+  if (expectedShape === undefined) {
+    const scratch = new Database(':memory:');
+    try {
+      migrate(scratch, 0);
+      expectedShape = shapeOf(scratch);
+    } finally {
+      scratch.close();
+    }
+  }
+  return expectedShape;
+}
+
+/**
+ * What a migrated database lacks of the schema (a dropped table, column or index), in words; empty when whole. A
+ * schema_version that says "done" over a damaged schema would otherwise fail later, one query at a time.
+ */
+export function schemaProblems(db: Database.Database): string[] {
+  const want = migratedShape();
+  const have = shapeOf(db);
+  const problems: string[] = [];
+  for (const [table, columns] of want.tables) {
+    const got = have.tables.get(table);
+    if (got === undefined) {
+      problems.push(`table ${table} is missing`);
+      continue;
+    }
+    const missing = columns.filter((c) => !got.includes(c));
+    if (missing.length > 0) problems.push(`table ${table} lacks column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  }
+  for (const index of want.indexes) if (!have.indexes.has(index)) problems.push(`index ${index} is missing`);
+  return problems;
 }

@@ -1,9 +1,11 @@
 /**
  * Owns the site directory: where it is (`--site-dir`, else `CCMSIM_SITE_DIR`, else `.ccmsim/site` under the working
- * directory), its layout (laid out like the real servers for logs), and atomic private-file writes for `pki/`.
+ * directory), its layout (laid out like the real servers for logs), making it (one-line errors when it cannot be),
+ * what in `pki/` shows a site was made there before, and atomic private-file writes for `pki/`.
  */
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { CcmsimError } from '../errors.js';
 
 export const SITE_DIR_ENV = 'CCMSIM_SITE_DIR';
 export const DEFAULT_SITE_DIR = join('.ccmsim', 'site');
@@ -25,6 +27,8 @@ export interface SitePaths {
 /** The site directory chosen by an explicit option, the environment, or the default under `cwd`. */
 export function resolveSiteDir(options: { siteDir?: string | undefined; env?: Readonly<Record<string, string | undefined>>; cwd: string }): string {
   const explicit = options.siteDir?.trim();
+  // An empty --site-dir is a slip (an unset shell variable), not a request for the default site.
+  if (explicit === '') throw new CcmsimError('CCMSIM_USAGE', '--site-dir is empty: give a directory, or leave the option out for $CCMSIM_SITE_DIR, else .ccmsim/site');
   if (explicit) return resolve(options.cwd, explicit);
   const fromEnv = options.env?.[SITE_DIR_ENV]?.trim();
   if (fromEnv) return resolve(options.cwd, fromEnv);
@@ -44,11 +48,53 @@ export function sitePaths(siteDir: string): SitePaths {
   };
 }
 
+/** Makes the site directory's folders; a path that cannot be one (a file, no permission) is a CCMSIM_SITE_STATE line. */
 export function ensureSiteDirs(paths: SitePaths): void {
-  mkdirSync(paths.root, { recursive: true });
-  mkdirSync(paths.pki, { recursive: true, mode: 0o700 });
-  mkdirSync(paths.mpLogs, { recursive: true });
-  mkdirSync(paths.cmgLogs, { recursive: true });
+  try {
+    mkdirSync(paths.root, { recursive: true });
+    mkdirSync(paths.pki, { recursive: true, mode: 0o700 });
+    mkdirSync(paths.mpLogs, { recursive: true });
+    mkdirSync(paths.cmgLogs, { recursive: true });
+  } catch (err) {
+    throw new CcmsimError('CCMSIM_SITE_STATE', `cannot create the site directory ${paths.root}: ${fsReason(err, paths.root)}`, { cause: err });
+  }
+}
+
+/** A file-system failure in words, naming the path it happened on unless it is `named` (Node's is `EEXIST: file already exists, mkdir '…'`). */
+function fsReason(err: unknown, named: string): string {
+  const e = err as NodeJS.ErrnoException;
+  const at = e.path === undefined || e.path === named ? '' : ` (${e.path})`;
+  switch (e.code) {
+    case 'EEXIST':
+    case 'ENOTDIR':
+      return e.path === undefined || e.path === named ? 'it is a file, not a directory' : `a file is in the way: ${e.path} is not a directory`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied${at}`;
+    case 'EROFS':
+      return `read-only file system${at}`;
+    case 'ENOSPC':
+      return `no space left on the device${at}`;
+    default:
+      return e.message ?? String(err);
+  }
+}
+
+/**
+ * The files in `pki/` that only a site's init (or a rotation) writes: private keys and the root certificate. Any of
+ * them means a site was made in this directory, so a missing or empty database is a lost site, not a new one.
+ */
+export function earlierSiteFiles(paths: SitePaths): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(paths.pki);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw new CcmsimError('CCMSIM_SITE_STATE', `cannot read the site's key folder ${paths.pki}: ${fsReason(err, paths.pki)}`, { cause: err });
+  }
+  const rootName = paths.rootCertificate.slice(paths.pki.length + 1);
+  return names.filter((n) => n.endsWith('.key') || n === rootName).sort();
 }
 
 let tempCounter = 0;

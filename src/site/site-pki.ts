@@ -1,7 +1,8 @@
 /**
  * Owns the site's PKI: the "SMS Issuing" root, the "SMS Token Signing Certificate" and the CMG's server certificate,
- * their private keys under `pki/` (mode 0600, written atomically), and token-signing rotation. Retired token-signing
- * certificates stay in the store so a token signed by one is recognized as such.
+ * their private keys under `pki/` (mode 0600, written atomically), token-signing rotation, and the check at open that
+ * every stored certificate is the one its thumbprint names. Retired token-signing certificates stay in the store so a
+ * token signed by one is recognized as such.
  *
  * Validity: every site certificate runs from 2000-01-01 to 2099-12-31, so it is valid under the real clock (Node's
  * TLS checks real time) and under a virtual clock running years ahead or behind (docs/site.md).
@@ -216,6 +217,24 @@ export function publicKeyOf(cert: SiteCertificate): KeyObject {
   if (publicKeyCache.size >= 256) publicKeyCache.clear();
   publicKeyCache.set(cert.thumbprint, { pem: cert.pem, key });
   return key;
+}
+
+/**
+ * The first stored certificate whose PEM does not parse or is not the certificate its thumbprint names, in words
+ * (undefined when all are sound). Checked when a site is opened: a damaged one would otherwise surface as an OpenSSL
+ * error in the middle of serving.
+ */
+export function damagedCertificate(db: SiteDb): string | undefined {
+  for (const cert of listCertificates(db)) {
+    let actual: string;
+    try {
+      actual = new X509Certificate(cert.pem).fingerprint.replace(/:/g, '');
+    } catch {
+      return `the ${cert.status} ${cert.role} certificate ${cert.thumbprint} is not a readable PEM certificate`;
+    }
+    if (actual !== cert.thumbprint.toUpperCase()) return `the ${cert.status} ${cert.role} certificate ${cert.thumbprint} holds another certificate (${actual})`;
+  }
+  return undefined;
 }
 
 /**

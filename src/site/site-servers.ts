@@ -154,15 +154,23 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
     }
   };
 
-  const mpServer = await startHttpServer({
-    host: options.host,
-    port: options.mpPort ?? 0,
-    now: () => clock.now(),
-    handler: loggedMpHandler,
-    ...(options.limits ? { limits: options.limits } : {}),
-    onHandlerError: onHandlerError('mp'),
-    onRefusal: onRefusal('mp'),
-  });
+  let mpServer: HttpServer;
+  try {
+    mpServer = await startHttpServer({
+      host: options.host,
+      port: options.mpPort ?? 0,
+      now: () => clock.now(),
+      handler: loggedMpHandler,
+      ...(options.limits ? { limits: options.limits } : {}),
+      onHandlerError: onHandlerError('mp'),
+      onRefusal: onRefusal('mp'),
+    });
+  } catch (err) {
+    // A port in use or an unusable host: the logs opened above must not keep the process (or their files) open.
+    logs.close();
+    iis.close();
+    throw err;
+  }
   let cmgServer: HttpServer;
   try {
     const cmgCert = activeCertificate(site.db, 'cmg-server');

@@ -1,15 +1,16 @@
 /**
  * Owns opening a site: its directory, store, configuration and PKI. `openSite({ create: true })` makes a new site
- * with the documented defaults on first use; every service (bulk tokens, client tokens, registrations) takes the
- * returned `Site`.
+ * with the documented defaults on first use, and only where no site was made before: a lost or emptied database next
+ * to an earlier site's keys, or a database that lost its configuration, is refused rather than silently replaced.
+ * Every service (bulk tokens, client tokens, registrations) takes the returned `Site`.
  */
 import { existsSync } from 'node:fs';
 import { CcmsimError } from '../errors.js';
 import type { Clock } from '../clock/clock.js';
 import type { Random } from '../clock/random.js';
 import { freshKeys, type KeyProvider } from '../crypto/key-provider.js';
-import { ensureSiteDirs, sitePaths, type SitePaths } from './site-dir.js';
-import { openStore, type SiteDb, writeTransaction } from './store.js';
+import { earlierSiteFiles, ensureSiteDirs, sitePaths, type SitePaths } from './site-dir.js';
+import { DAMAGED_DB_ADVICE, openStore, statement, type SiteDb, writeTransaction } from './store.js';
 import {
   hasConfig,
   insertConfig,
@@ -20,7 +21,7 @@ import {
   type SiteConfigPatch,
   type SiteInitOptions,
 } from './site-config.js';
-import { buildSitePki, listCertificates, rotateTokenSigning, storeCertificate, type SiteCertificate } from './site-pki.js';
+import { buildSitePki, damagedCertificate, listCertificates, rotateTokenSigning, storeCertificate, type SiteCertificate } from './site-pki.js';
 
 export interface OpenSiteOptions {
   siteDir: string;
@@ -53,6 +54,11 @@ export interface Site {
 
 export async function openSite(options: OpenSiteOptions): Promise<Site> {
   const paths = sitePaths(options.siteDir);
+  // Only a site's init writes keys, and only after the database exists: keys with no database mean it was lost.
+  const earlier = earlierSiteFiles(paths);
+  if (earlier.length > 0 && !existsSync(paths.db)) {
+    throw new CcmsimError('CCMSIM_SITE_STATE', `the site database ${paths.db} is missing, but ${paths.pki} holds an earlier site's keys (${DAMAGED_DB_ADVICE})`);
+  }
   if (!options.create && !existsSync(paths.db)) {
     throw new CcmsimError('CCMSIM_SITE_STATE', `no site in ${paths.root} (run: ccmsim site init)`);
   }
@@ -60,22 +66,36 @@ export async function openSite(options: OpenSiteOptions): Promise<Site> {
   const init = options.create ? normalizeInitOptions(options.init ?? {}) : undefined;
   if (options.create) ensureSiteDirs(paths);
   const keys = options.keys ?? freshKeys();
-  const db = openStore({ path: paths.db, nowMs: options.clock.now(), create: options.create === true });
+  const db = openStore({
+    path: paths.db,
+    nowMs: options.clock.now(),
+    create: options.create === true,
+    // Keys on disk mean another process's migrations committed before them, so an empty database here is a lost one.
+    ...(earlier.length > 0
+      ? { refuseEmpty: () => new CcmsimError('CCMSIM_SITE_STATE', `the site database ${paths.db} is empty, but ${paths.pki} holds an earlier site's keys (${DAMAGED_DB_ADVICE})`) }
+      : {}),
+  });
   let created = false;
   try {
     if (!hasConfig(db)) {
+      // Certificates commit with the configuration row; seen without it, the row was lost.
+      refuseLostSite(db, paths, 'holds');
       if (!options.create || init === undefined) throw new CcmsimError('CCMSIM_SITE_STATE', `the site in ${paths.root} was never initialized (run: ccmsim site init)`);
       // Keys are made outside the transaction (it is synchronous); a process that loses the race discards its own.
       const tenantId = options.random.uuid().toUpperCase();
       const pki = await buildSitePki({ keys, random: options.random, cmgHost: init.cmgHost });
       created = writeTransaction(db, () => {
         if (hasConfig(db)) return false;
+        // Under the write lock no other init is writing keys, so keys in pki/ now are an earlier site's.
+        refuseLostSite(db, paths, 'keys');
         const nowMs = options.clock.now();
         insertConfig(db, init, tenantId, nowMs);
         for (const cert of pki) storeCertificate(db, paths, cert, nowMs);
         return true;
       });
     }
+    const damaged = damagedCertificate(db);
+    if (damaged !== undefined) throw new CcmsimError('CCMSIM_SITE_STATE', `the site database ${paths.db} is damaged: ${damaged} (${DAMAGED_DB_ADVICE})`);
   } catch (err) {
     db.close();
     throw err;
@@ -97,6 +117,24 @@ export async function openSite(options: OpenSiteOptions): Promise<Site> {
     },
   };
   return site;
+}
+
+/**
+ * Refuses a database without its configuration row that still shows a site was made: rows in the site's tables, or
+ * (`keys`, only under the write lock) private keys in `pki/`. Making a new site there would orphan every earlier token
+ * and client (and, before this check, failed on the certificates' unique index after writing new key files).
+ */
+function refuseLostSite(db: SiteDb, paths: SitePaths, check: 'holds' | 'keys'): void {
+  const held = (['certificates', 'clients', 'bulk_tokens', 'client_tokens'] as const).filter(
+    (table) => statement(db, `SELECT 1 FROM ${table} LIMIT 1`).get() !== undefined,
+  );
+  // Outside the lock another process's init may have committed between the two reads: its row is there now.
+  if (held.length > 0 && !hasConfig(db)) {
+    throw new CcmsimError('CCMSIM_SITE_STATE', `the site database ${paths.db} has lost its configuration row but holds ${held.join(', ')} (${DAMAGED_DB_ADVICE})`);
+  }
+  if (check === 'keys' && earlierSiteFiles(paths).length > 0) {
+    throw new CcmsimError('CCMSIM_SITE_STATE', `the site database ${paths.db} holds no site, but ${paths.pki} holds an earlier site's keys (${DAMAGED_DB_ADVICE})`);
+  }
 }
 
 /** Whether `options.init` asks for something other than what the existing site has. */

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { CcmsimError, isCcmsimError } from '../errors.js';
-import { migrate } from './migrations.js';
+import { migrate, schemaProblems } from './migrations.js';
 
 export type SiteDb = Database.Database;
 
@@ -18,7 +18,15 @@ export interface OpenStoreOptions {
   nowMs: number;
   /** Create the file when it does not exist (otherwise a missing database is an error). */
   create: boolean;
+  /**
+   * The error for a database that holds nothing (a zero-byte file, say) when a site is known to have been made here:
+   * thrown before anything is written to it, so the file is left as found.
+   */
+  refuseEmpty?: () => CcmsimError;
 }
+
+/** What to do about a damaged database, said after each refusal of one. */
+export const DAMAGED_DB_ADVICE = 'restore site.db from a backup, or remove the site directory to start a new site';
 
 export function openStore(options: OpenStoreOptions): SiteDb {
   if (!options.create && !existsSync(options.path)) {
@@ -28,6 +36,8 @@ export function openStore(options: OpenStoreOptions): SiteDb {
   try {
     db = new Database(options.path, { fileMustExist: !options.create, timeout: BUSY_TIMEOUT_MS });
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // Before the first write (setting WAL writes the header): reading the schema writes nothing.
+    if (options.refuseEmpty && db.prepare('SELECT count(*) FROM sqlite_master').pluck().get() === 0) throw options.refuseEmpty();
     db.pragma('journal_mode = WAL');
     // NORMAL is durable across process crashes in WAL mode (only a power loss can drop the last commits).
     db.pragma('synchronous = NORMAL');
@@ -35,6 +45,10 @@ export function openStore(options: OpenStoreOptions): SiteDb {
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new CcmsimError('CCMSIM_SITE_STATE', `the site database ${options.path} is damaged: ${String(check)}`);
     migrate(db, options.nowMs);
+    const problems = schemaProblems(db);
+    if (problems.length > 0) {
+      throw new CcmsimError('CCMSIM_SITE_STATE', `the site database ${options.path} is damaged: ${problems.join('; ')} (${DAMAGED_DB_ADVICE})`);
+    }
     return db;
   } catch (err) {
     db?.close();

@@ -23,6 +23,9 @@ describe('simulator options', () => {
       [['--start', 'yesterday'], /--start yesterday: not an ISO date-time/],
       [['--simulate', 'crash'], /--simulate takes pending-reboot or prereq-failure/],
       [['--machine-dir'], /--machine-dir needs a value/],
+      [['--site-url', ''], /^--site-url is empty: give the URL of a running ccmsim site serve's MP/],
+      [['--site-dir='], /^--site-dir is empty: give a directory/],
+      [['--machine-dir', ' '], /^--machine-dir is empty/],
       [['--colour', 'red'], /unknown simulator option --colour/],
     ];
     for (const [args, message] of cases) expect(() => parseInstallOptions(args)).toThrow(message);

@@ -5,6 +5,9 @@
  *
  * `--clock virtual --start <ISO>` serves on a virtual clock that stands at the start time (nothing advances it in a
  * standalone server); runs that fast-forward months use the embedded site, which shares the agents' clock.
+ *
+ * A `--host`, `--mp-port` or `--cmg-port` the servers cannot listen on (a port in use, an address this computer does not
+ * have, a name that does not resolve) is a usage error naming the option: changing it is the fix.
  */
 import type { Argv } from 'yargs';
 import type { CommandContext } from '../ccmsim-main.js';
@@ -57,6 +60,30 @@ function chooseClock(kind: unknown, start: unknown): Clock | undefined {
   }
 }
 
+/** A failure to listen (Node's `listen EADDRINUSE …`, `getaddrinfo ENOTFOUND …`) as a usage error naming the option to change. */
+function listenError(err: unknown, host: string, mpPort: number, cmgPort: number): CcmsimError | undefined {
+  const e = err as NodeJS.ErrnoException & { port?: number };
+  if (e.syscall !== 'listen' && e.syscall !== 'getaddrinfo') return undefined;
+  // The servers listen on the ports asked for; 0 (a free port) is never in use or privileged.
+  const portOption = e.port !== undefined && e.port === cmgPort && cmgPort !== 0 ? `--cmg-port ${cmgPort}` : `--mp-port ${e.port ?? mpPort}`;
+  const usage = (message: string): CcmsimError => new CcmsimError('CCMSIM_USAGE', message, { cause: err });
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return usage(`${portOption}: ${host}:${e.port ?? ''} is already in use (choose another port, or leave the option out for a free one)`);
+    case 'EACCES':
+      return usage(`${portOption}: not allowed to listen on ${host}:${e.port ?? ''} (ports below 1024 need privileges)`);
+    case 'EADDRNOTAVAIL':
+      return usage(`--host ${host}: not an address of this computer (use 127.0.0.1 or an address of one of its network interfaces)`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+      return usage(`--host ${host}: the name does not resolve (give an IP address, e.g. 127.0.0.1, or a resolvable host name)`);
+    default:
+      return usage(`cannot listen on ${host}${e.port === undefined ? '' : `:${e.port}`}: ${e.message}`);
+  }
+}
+
 export function siteServeCommand(y: Argv, ctx: CommandContext): Argv {
   return y.command(
     'serve',
@@ -72,6 +99,7 @@ export function siteServeCommand(y: Argv, ctx: CommandContext): Argv {
     async (argv) => {
       const mpPort = port('mp-port', argv['mp-port']);
       const cmgPort = port('cmg-port', argv['cmg-port']);
+      if (mpPort !== 0 && mpPort === cmgPort) throw new CcmsimError('CCMSIM_USAGE', `--mp-port and --cmg-port are both ${mpPort}: give the MP and the CMG a port each`);
       const clock = chooseClock(argv.clock, argv.start);
       const timeZone = String(argv['log-time-zone']);
       try {
@@ -83,7 +111,11 @@ export function siteServeCommand(y: Argv, ctx: CommandContext): Argv {
       const site = await openSiteForCli(ctx.io, argv['site-dir'] as string | undefined, clock ? { deps: { clock }, seed } : { seed });
       let servers: SiteServers | undefined;
       try {
-        servers = await startSiteServers(site, { host: String(argv.host), mpPort, cmgPort, timeZone });
+        try {
+          servers = await startSiteServers(site, { host: String(argv.host), mpPort, cmgPort, timeZone });
+        } catch (err) {
+          throw listenError(err, String(argv.host), mpPort, cmgPort) ?? err;
+        }
         const config = site.config();
         ctx.io.stdout(
           `Site ${config.siteCode} in ${site.siteDir}\n` +
