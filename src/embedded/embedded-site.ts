@@ -4,7 +4,6 @@
  * the root certificate, the site code and the site's clock from a running `ccmsim site serve` at `/ccmsim/site`).
  * Either way the agent gets the site's real host names mapped to where the servers listen, and one shared transport.
  */
-import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { RealClock, type Clock } from '../clock/clock.js';
 import type { Random } from '../clock/random.js';
@@ -12,6 +11,7 @@ import { CcmsimError, HRESULT } from '../errors.js';
 import type { KeyProvider } from '../crypto/key-provider.js';
 import { openSite, type Site } from '../site/site.js';
 import { startSiteServers, type FaultHook } from '../site/site-servers.js';
+import { activeCertificate } from '../site/site-pki.js';
 import type { SiteDescription } from '../site/mp-info.js';
 import { createSiteTransport, type SiteEndpoints, type SiteTransport } from '../agent/site-transport.js';
 import { createCcmSiteClient } from '../agent/ccm-site-client.js';
@@ -67,14 +67,35 @@ export async function startEmbeddedSite(options: EmbeddedSiteOptions): Promise<S
     site.close();
     throw err;
   }
-  const config = site.config();
+  const closeServers = async (): Promise<void> => {
+    // The servers' close waits for connections with unref'd timers; in a bare CLI process nothing else keeps the
+    // event loop alive, so Node would exit with the close still pending (exit code 13). Hold it open meanwhile.
+    const keepAlive = setInterval(() => undefined, 20);
+    try {
+      await servers.close();
+    } finally {
+      clearInterval(keepAlive);
+    }
+  };
+  let config;
+  let rootPem;
+  try {
+    config = site.config();
+    // The agent trusts the root as the database holds it; the .cer.pem beside it is an export for people.
+    rootPem = activeCertificate(site.db, 'issuing-root').pem;
+  } catch (err) {
+    // Started servers would hold the process open after the error.
+    await closeServers();
+    site.close();
+    throw err;
+  }
   const siteNames = {
     mpUrl: `http://${config.mpHost}`,
     cmgUrl: `https://${config.cmgHost}/CCM_Proxy_MutualAuth/${config.cmgId}`,
   };
   const endpoints: SiteEndpoints = {
     ...siteNames,
-    trustedRootPem: readFileSync(site.paths.rootCertificate, 'utf8'),
+    trustedRootPem: rootPem,
     hostMap: {
       [config.mpHost]: { address: '127.0.0.1', port: servers.mpPort },
       [config.cmgHost]: { address: '127.0.0.1', port: servers.cmgPort },
@@ -89,14 +110,7 @@ export async function startEmbeddedSite(options: EmbeddedSiteOptions): Promise<S
     site,
     async close() {
       await transport.close();
-      // The servers' close waits for connections with unref'd timers; in a bare CLI process nothing else keeps the
-      // event loop alive, so Node would exit with the close still pending (exit code 13). Hold it open meanwhile.
-      const keepAlive = setInterval(() => undefined, 20);
-      try {
-        await servers.close();
-      } finally {
-        clearInterval(keepAlive);
-      }
+      await closeServers();
       site.close();
     },
   };
