@@ -19,6 +19,7 @@ import type {
 } from './site-client.js';
 import { ccmMessages } from './ccm-messages.js';
 import type { Clock } from '../clock/clock.js';
+import { unescapeXml } from '../protocol/xml-util.js';
 
 /** The MP build in MPLIST's `<Version>` becomes the site version ccmsetup logs (`5.00.<build>.1000`). */
 function siteVersionOf(build: string): string {
@@ -26,9 +27,16 @@ function siteVersionOf(build: string): string {
 }
 
 /** Turns a non-2xx answer into the error the agent logs, keeping the site's own code and message. */
+/** A refusal's reason: the `<Error>` text of an XML reply (the token service answers in XML), else its first line. */
+function reasonOf(body: string): string {
+  const inXml = body.startsWith('<') ? /<Error>([^<]*)<\/Error>/.exec(body)?.[1] : undefined;
+  if (inXml !== undefined) return unescapeXml(inXml).trim();
+  return body.split(/\r?\n/)[0] ?? '';
+}
+
 export function refusalError(reply: HttpReply, url: string, auth: RequestAuth): CcmsimError {
   const code = (reply.headers['x-ccmsim-error'] ?? '') as ErrorCode;
-  const text = reply.body.toString('utf8').trim().split(/\r?\n/)[0] ?? '';
+  const text = reasonOf(reply.body.toString('utf8').trim());
   const sentNoToken = auth.bulkToken === undefined && auth.clientToken === undefined;
   const tokenPath = /\/(ccm_system_tokenauth\/request|ccm_sts)$/i.test(new URL(url).pathname);
   const hresult =

@@ -9,6 +9,13 @@ export function escapeXml(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
+const XML_ENTITIES: Record<string, string> = { lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' };
+
+/** The five predefined entities back to their characters (for text taken from XML without a parser). */
+export function unescapeXml(value: string): string {
+  return value.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => XML_ENTITIES[e]!);
+}
+
 export function malformed(reason: string, details?: Record<string, unknown>): CcmsimError {
   return new CcmsimError('CCMSIM_PROTOCOL_MALFORMED', reason, { httpStatus: 400, ...(details ? { details } : {}) });
 }

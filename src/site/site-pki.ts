@@ -193,16 +193,19 @@ const keyCache = new Map<string, KeyObject>();
 
 /** The private key of a site certificate, read from `pki/` (cached per process; keys never change once written). */
 export function privateKeyOf(paths: SitePaths, cert: SiteCertificate): KeyObject {
+  return keyCache.get(join(paths.pki, cert.keyFile)) ?? readPrivateKey(paths, cert);
+}
+
+/** Reads a site certificate's private key from its file whether or not it is cached (opening a site checks the files). */
+export function readPrivateKey(paths: SitePaths, cert: SiteCertificate): KeyObject {
   const file = join(paths.pki, cert.keyFile);
-  let key = keyCache.get(file);
-  if (!key) {
-    try {
-      key = createPrivateKey(readFileSync(file, 'utf8'));
-    } catch (err) {
-      throw new CcmsimError('CCMSIM_SITE_STATE', `cannot read the private key of the ${cert.role} certificate (${file})`, { cause: err });
-    }
-    keyCache.set(file, key);
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CcmsimError('CCMSIM_SITE_STATE', `cannot read the private key of the ${cert.role} certificate (${file})`, { cause: err });
   }
+  keyCache.set(file, key);
   return key;
 }
 

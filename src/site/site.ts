@@ -21,7 +21,7 @@ import {
   type SiteConfigPatch,
   type SiteInitOptions,
 } from './site-config.js';
-import { buildSitePki, damagedCertificate, listCertificates, rotateTokenSigning, storeCertificate, type SiteCertificate } from './site-pki.js';
+import { buildSitePki, damagedCertificate, listCertificates, readPrivateKey, rotateTokenSigning, storeCertificate, type SiteCertificate } from './site-pki.js';
 
 export interface OpenSiteOptions {
   siteDir: string;
@@ -96,6 +96,9 @@ export async function openSite(options: OpenSiteOptions): Promise<Site> {
     }
     const damaged = damagedCertificate(db);
     if (damaged !== undefined) throw new CcmsimError('CCMSIM_SITE_STATE', `the site database ${paths.db} is damaged: ${damaged} (${DAMAGED_DB_ADVICE})`);
+    // An active certificate's key is read now (and kept), so a lost or damaged key file is one refusal at open rather
+    // than a server error in the middle of an install, which a client would take for a busy server and retry for a day.
+    for (const cert of listCertificates(db)) if (cert.status === 'active') readPrivateKey(paths, cert);
   } catch (err) {
     db.close();
     throw err;

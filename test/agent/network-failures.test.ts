@@ -100,6 +100,16 @@ describe('network failures', () => {
   });
 });
 
+describe('refusalError', () => {
+  it("takes a token service refusal's reason out of its XML (stderr showed the whole <CcmTokenResponse>)", () => {
+    const body = Buffer.from('<CcmTokenResponse SchemaVersion="1.0" Status="1" ErrorCode="CCMSIM_SITE_STATE"><Error>cannot read the key &lt;pki/a.key&gt; &amp; more</Error></CcmTokenResponse>');
+    const err = refusalError({ status: 500, headers: { 'x-ccmsim-error': 'CCMSIM_SITE_STATE' }, body }, 'http://MP01.CONTOSO.COM/CCM_STS', {});
+    expect(err).toMatchObject({ code: 'CCMSIM_SITE_STATE', httpStatus: 500, message: 'cannot read the key <pki/a.key> & more' });
+    const plain = refusalError({ status: 503, headers: {}, body: Buffer.from('Service Unavailable\r\nmore') }, 'http://MP01.CONTOSO.COM/x', {});
+    expect(plain.message).toBe('http://MP01.CONTOSO.COM/x answered HTTP 503: Service Unavailable');
+  });
+});
+
 describe('a failed download', () => {
   it('is logged as BITS logs it, retried, and a download that keeps failing ends with BITS\' HRESULT', async () => {
     let failures = 0;

@@ -169,6 +169,22 @@ describe('a damaged database is refused when opened', () => {
     expect(err.message).toContain(`the active token-signing certificate ${thumbprint} is not a readable PEM certificate`);
   });
 
+  it.each([
+    ['garbage in', (file: string) => writeFileSync(file, 'garbage')],
+    ['a deleted', (file: string) => rmSync(file)],
+  ])('%s key file of an active certificate: refused at open naming the file (a client took the 500 it caused for a busy site)', async (_, damage) => {
+    let keyFile = '';
+    const dir = await closedSite((d) => {
+      const db = new Database(sitePaths(d).db);
+      keyFile = join(sitePaths(d).pki, db.prepare(`SELECT key_file FROM certificates WHERE role = 'token-signing'`).pluck().get() as string);
+      db.close();
+      damage(keyFile);
+    });
+    const err = await refusal(dir, { create: false });
+    expect(err.code).toBe('CCMSIM_SITE_STATE');
+    expect(err.message).toBe(`cannot read the private key of the token-signing certificate (${keyFile})`);
+  });
+
   it('a certificate row holding another certificate than its thumbprint names', async () => {
     const dir = await closedSite((d) =>
       sql(d, `UPDATE certificates SET pem = (SELECT pem FROM certificates WHERE role = 'issuing-root') WHERE role = 'cmg-server'`),

@@ -47,19 +47,14 @@ function portOf(url: string): number {
   return Number(u.port || (u.protocol === 'https:' ? 443 : 80));
 }
 
-/** The human part of a refusal: a CCM_STS refusal carries its text in `<Error>…</Error>` of the reply body. */
-function refusalText(message: string): string {
-  const m = /<Error>([^<]*)<\/Error>/.exec(message);
-  return m === null ? message : m[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
-}
-
 function refusalOf(err: unknown): Refusal {
   if (isCcmsimError(err)) {
     return {
       code: err.code,
       httpStatus: err.httpStatus ?? 0,
       hresult: err.hresult ?? HRESULT.CCM_E_BAD_HTTP_STATUS_CODE,
-      message: refusalText(err.message),
+      // refusalError (ccm-site-client.ts) already took a CCM_STS refusal's text out of its `<Error>`.
+      message: err.message,
     };
   }
   throw err;
