@@ -8,7 +8,9 @@
  * token the current request presented and of anything JWT-shaped (defence in depth). Text from the wire that the
  * record format cannot carry is neutralised rather than refused, so a hostile request cannot stop logging.
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { CcmsimError } from '../errors.js';
 import type { Clock } from '../clock/clock.js';
 import { openCmLog, type CmLog } from '../log/cm-log.js';
 import type { LogType } from '../log/record.js';
@@ -67,6 +69,23 @@ export class ServerLogs {
   pathOf(name: ServerLogName): string {
     const place = PLACES[name];
     return join(place.dir === 'mp' ? this.options.paths.mpLogs : this.options.paths.cmgLogs, place.file);
+  }
+
+  /**
+   * Refuses a log path that holds something other than a file (a directory, say): the first line written there would
+   * fail mid-request, a 500 that clients take for a busy server and retry for a day.
+   */
+  checkWritable(): void {
+    for (const name of Object.keys(PLACES) as ServerLogName[]) {
+      const path = this.pathOf(name);
+      let stat;
+      try {
+        stat = statSync(path);
+      } catch {
+        continue; // not there yet: made on the first line
+      }
+      if (!stat.isFile()) throw new CcmsimError('CCMSIM_SITE_STATE', `the server log ${path} is not a file, so the site cannot write it (remove what is there)`);
+    }
   }
 
   private log(name: ServerLogName): CmLog {

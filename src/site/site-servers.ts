@@ -67,6 +67,7 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
     ...(options.logMaxHistory !== undefined ? { maxHistory: options.logMaxHistory } : {}),
     ...(options.batchLogWrites === true ? { batchWrites: true } : {}),
   });
+  logs.checkWritable();
   // The MP's IIS access log: one line per request, whatever its fate, including those the CMG forwards.
   const iis = new IisLog(site.paths, { batchWrites: options.batchLogWrites === true });
   let addresses: SiteServerAddresses = { mpUrl: '', cmgUrl: undefined, cmgAddress: undefined, cmgPort: undefined };

@@ -1,6 +1,6 @@
 // The server logs' safety nets: token parts and JWT-shaped text never reach a file; wire text cannot end a record.
 import { describe, it, expect, afterEach } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { VirtualClock } from '../../src/clock/clock.js';
 import { ServerLogs, scrub, tokenSecrets } from '../../src/site/server-logs.js';
 import { sitePaths } from '../../src/site/site-dir.js';
@@ -21,6 +21,20 @@ describe('server logs', () => {
     expect(scrub(`header ${h}`, tokenSecrets(TOKEN))).toBe('header [removed]');
     expect(scrub(`a token ${TOKEN} inline`, [])).toBe('a token [token removed] inline');
     expect(scrub("Client 'PC001.corp.contoso.com' at MP01.CONTOSO.COM", [])).toBe("Client 'PC001.corp.contoso.com' at MP01.CONTOSO.COM");
+  });
+
+  it('refuses up front a log path that holds a directory, naming it; missing logs and files are fine', () => {
+    const { dir, cleanup } = tempDir('logs');
+    cleanups.push(cleanup);
+    const logs = new ServerLogs({ paths: sitePaths(dir), clock: new VirtualClock(Date.parse('2026-03-01T09:00:00Z')) });
+    expect(() => logs.checkWritable()).not.toThrow();
+    logs.write('CCM_STS', 'a line');
+    logs.close();
+    expect(() => logs.checkWritable()).not.toThrow();
+    mkdirSync(logs.pathOf('MP_RegistrationManager'), { recursive: true });
+    expect(() => logs.checkWritable()).toThrow(
+      expect.objectContaining({ code: 'CCMSIM_SITE_STATE', message: `the server log ${logs.pathOf('MP_RegistrationManager')} is not a file, so the site cannot write it (remove what is there)` }),
+    );
   });
 
   it('writes CMTrace and server records that read back whole, even when wire text holds record delimiters', () => {
