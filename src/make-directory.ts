@@ -1,7 +1,7 @@
 /**
  * Owns `makeDirectory`: a directory and its missing ancestors, made one level at a time. Node 20's
  * `mkdirSync(dir, { recursive: true })` never returns for a path under /proc (it retries the parent forever at 100 % CPU);
- * a plain mkdir per level fails at once instead.
+ * a plain mkdir per level fails at once instead. Also `directoryFailure`: such a failure in words.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -32,5 +32,25 @@ export function makeDirectory(path: string): void {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' && isDirectory(p)) continue;
       throw err;
     }
+  }
+}
+
+/** A file-system failure in words, naming the path it happened on unless it is `named` (Node's is `EEXIST: file already exists, mkdir '…'`). */
+export function directoryFailure(err: unknown, named: string): string {
+  const e = err as NodeJS.ErrnoException;
+  const at = e.path === undefined || e.path === named ? '' : ` (${e.path})`;
+  switch (e.code) {
+    case 'EEXIST':
+    case 'ENOTDIR':
+      return e.path === undefined || e.path === named ? 'it is a file, not a directory' : `a file is in the way: ${e.path} is not a directory`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied${at}`;
+    case 'EROFS':
+      return `read-only file system${at}`;
+    case 'ENOSPC':
+      return `no space left on the device${at}`;
+    default:
+      return e.message ?? String(err);
   }
 }

@@ -6,6 +6,7 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { CcmsimError } from '../errors.js';
+import { directoryFailure, makeDirectory } from '../make-directory.js';
 
 export const SITE_DIR_ENV = 'CCMSIM_SITE_DIR';
 export const DEFAULT_SITE_DIR = join('.ccmsim', 'site');
@@ -51,32 +52,12 @@ export function sitePaths(siteDir: string): SitePaths {
 /** Makes the site directory's folders; a path that cannot be one (a file, no permission) is a CCMSIM_SITE_STATE line. */
 export function ensureSiteDirs(paths: SitePaths): void {
   try {
-    mkdirSync(paths.root, { recursive: true });
+    makeDirectory(paths.root);
     mkdirSync(paths.pki, { recursive: true, mode: 0o700 });
     mkdirSync(paths.mpLogs, { recursive: true });
     mkdirSync(paths.cmgLogs, { recursive: true });
   } catch (err) {
-    throw new CcmsimError('CCMSIM_SITE_STATE', `cannot create the site directory ${paths.root}: ${fsReason(err, paths.root)}`, { cause: err });
-  }
-}
-
-/** A file-system failure in words, naming the path it happened on unless it is `named` (Node's is `EEXIST: file already exists, mkdir '…'`). */
-function fsReason(err: unknown, named: string): string {
-  const e = err as NodeJS.ErrnoException;
-  const at = e.path === undefined || e.path === named ? '' : ` (${e.path})`;
-  switch (e.code) {
-    case 'EEXIST':
-    case 'ENOTDIR':
-      return e.path === undefined || e.path === named ? 'it is a file, not a directory' : `a file is in the way: ${e.path} is not a directory`;
-    case 'EACCES':
-    case 'EPERM':
-      return `permission denied${at}`;
-    case 'EROFS':
-      return `read-only file system${at}`;
-    case 'ENOSPC':
-      return `no space left on the device${at}`;
-    default:
-      return e.message ?? String(err);
+    throw new CcmsimError('CCMSIM_SITE_STATE', `cannot create the site directory ${paths.root}: ${directoryFailure(err, paths.root)}`, { cause: err });
   }
 }
 
@@ -91,7 +72,7 @@ export function earlierSiteFiles(paths: SitePaths): string[] {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw new CcmsimError('CCMSIM_SITE_STATE', `cannot read the site's key folder ${paths.pki}: ${fsReason(err, paths.pki)}`, { cause: err });
+    throw new CcmsimError('CCMSIM_SITE_STATE', `cannot read the site's key folder ${paths.pki}: ${directoryFailure(err, paths.pki)}`, { cause: err });
   }
   const rootName = paths.rootCertificate.slice(paths.pki.length + 1);
   return names.filter((n) => n.endsWith('.key') || n === rootName).sort();
