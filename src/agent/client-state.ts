@@ -269,15 +269,42 @@ export function machineIdentityPath(paths: MachinePaths): string {
   return join(paths.windows, 'ccmsim-machine.json');
 }
 
+const HARDWARE_TEXT_FIELDS = ['vendor', 'model', 'enclosureSerial', 'assetTag', 'boardSerial', 'biosSerial', 'macAddress', 'osName', 'osVersion'] as const;
+
+/** Why `value` is not a machine identity this simulator wrote, or undefined when it is one. */
+function machineIdentityProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  const id = value as Record<string, unknown>;
+  if (id['schema'] !== 1) return 'unknown schema';
+  if (typeof id['computerName'] !== 'string' || !/^[A-Z0-9][A-Z0-9-]{0,14}$/.test(id['computerName'])) return 'no valid computerName';
+  const hw = id['hardware'];
+  if (typeof hw !== 'object' || hw === null) return 'no hardware';
+  const h = hw as Record<string, unknown>;
+  if (typeof h['laptop'] !== 'boolean' || HARDWARE_TEXT_FIELDS.some((f) => typeof h[f] !== 'string')) return 'incomplete hardware';
+  return undefined;
+}
+
+/**
+ * The machine's name and hardware; undefined only when the file does not exist (a machine never installed on). A
+ * damaged file is refused rather than replaced: drawing a new identity would silently turn the machine into another
+ * computer (new name and HardwareID) and rewrite its client state and SMSCFG.ini with them.
+ */
 export async function readMachineIdentity(paths: MachinePaths): Promise<MachineIdentity | undefined> {
-  const text = await readTextIfExists(machineIdentityPath(paths));
+  const path = machineIdentityPath(paths);
+  const text = await readTextIfExists(path);
   if (text === undefined) return undefined;
+  let problem: string | undefined;
+  let id: unknown;
   try {
-    const id = JSON.parse(text) as MachineIdentity;
-    return id.schema === 1 && typeof id.computerName === 'string' ? id : undefined;
+    id = JSON.parse(text);
+    problem = machineIdentityProblem(id);
   } catch {
-    return undefined;
+    problem = text.trim() === '' ? 'empty' : 'not JSON';
   }
+  if (problem !== undefined) {
+    throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `the machine identity ${path} is damaged: ${problem} (restore it, or remove it to make this a new computer)`);
+  }
+  return id as MachineIdentity;
 }
 
 export async function writeMachineIdentity(paths: MachinePaths, id: MachineIdentity): Promise<void> {

@@ -166,7 +166,13 @@ export async function logRefusal(typed: readonly string[], simulatorArgs: readon
     return;
   }
   const random = new Random(options.seed);
-  const { machineDir } = await machineOf(options, random, io);
+  let machineDir: string;
+  try {
+    ({ machineDir } = await machineOf(options, random, io));
+  } catch {
+    // An unusable machine directory (a damaged identity file): the command line's own error is reported already.
+    return;
+  }
   logRefusedCommandLine({
     machineDir,
     timeZone: options.timeZone,
