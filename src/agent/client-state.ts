@@ -10,6 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, createSecretKey, hkdfSync } from 'node:crypto';
 import { CcmsimError } from '../errors.js';
 import { LruCache } from '../lru-cache.js';
+import { pemToDer } from '../crypto/certificate.js';
 import type { ClientLogSettings } from './client-logs.js';
 import type { MachineHardware } from './hardware.js';
 import { machinePaths, readTextIfExists, removeIfExists, writeFileAtomic, type MachinePaths } from './machine-dir.js';
@@ -72,6 +73,8 @@ interface StoredToken {
 export interface StoredCertificate {
   thumbprint: string;
   pem: string;
+  /** The certificate's DER bytes (checked when the store is read). */
+  der: Buffer;
   privateKey: KeyObject;
   publicKey: KeyObject;
 }
@@ -230,12 +233,24 @@ export async function storeCertificate(paths: MachinePaths, thumbprint: string, 
   await writeFileAtomic(join(paths.certStore, `${thumbprint}.cer`), pem);
 }
 
+/**
+ * A certificate and its key from the SMS store; undefined when either file is missing. A file that is there but holds
+ * no certificate or no private key is CCMSIM_FILE_UNREADABLE naming it (not replaced: it is the client's identity).
+ */
 export async function loadCertificate(paths: MachinePaths, thumbprint: string): Promise<StoredCertificate | undefined> {
-  const pem = await readTextIfExists(join(paths.certStore, `${thumbprint}.cer`));
-  const keyPem = await readTextIfExists(join(paths.certStore, `${thumbprint}.key`));
+  const cerPath = join(paths.certStore, `${thumbprint}.cer`);
+  const keyPath = join(paths.certStore, `${thumbprint}.key`);
+  const pem = await readTextIfExists(cerPath);
+  const keyPem = await readTextIfExists(keyPath);
   if (pem === undefined || keyPem === undefined) return undefined;
-  const { privateKey, publicKey } = keysOfPem(keyPem);
-  return { thumbprint, pem, privateKey, publicKey };
+  const der = pemToDer(pem, `the certificate file ${cerPath}`);
+  let keys: { privateKey: KeyObject; publicKey: KeyObject };
+  try {
+    keys = keysOfPem(keyPem);
+  } catch {
+    throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `the private key file ${keyPath} is damaged: not a PEM private key`);
+  }
+  return { thumbprint, pem, der, ...keys };
 }
 
 export async function listStoredCertificates(paths: MachinePaths): Promise<string[]> {

@@ -4,6 +4,7 @@
  * embedded or remote site, the clock, running the agent, and what is printed: a short summary (or `--json`), the seed
  * to repeat the run, and on failure one human line on stderr. The process exit code is ccmsetup's return code.
  */
+import { statSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { RealClock, VirtualClock, parseStartTime, type Clock } from '../clock/clock.js';
 import { pickSeed, Random } from '../clock/random.js';
@@ -142,12 +143,24 @@ export function parseInstallOptions(simulatorArgs: readonly string[]): InstallOp
  * name (and so the hardware) it was installed with, instead of a new one drawn from this run's seed.
  */
 async function machineOf(options: InstallOptions, random: Random, io: Io): Promise<{ computerName: string; machineDir: string }> {
+  if (options.machineDir !== undefined) checkMachineDir(options.machineDir, resolve(io.cwd, options.machineDir));
   const knownName =
     options.computerName === undefined && options.machineDir !== undefined
       ? (await readMachineIdentity(machinePaths(resolve(io.cwd, options.machineDir))))?.computerName
       : undefined;
   const computerName = options.computerName ?? knownName ?? drawComputerName(random.fork('computer-name'));
   return { computerName, machineDir: resolve(io.cwd, options.machineDir ?? join('logs', computerName)) };
+}
+
+/** A `--machine-dir` that exists must be a directory (it is created when missing). */
+function checkMachineDir(given: string, path: string): void {
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    return;
+  }
+  if (!stats.isDirectory()) throw new CcmsimError('CCMSIM_USAGE', `--machine-dir ${given}: is a file, not a directory`);
 }
 
 function clockOf(options: InstallOptions, deps: InstallCliDeps): Clock {
@@ -166,21 +179,20 @@ export async function logRefusal(typed: readonly string[], simulatorArgs: readon
     return;
   }
   const random = new Random(options.seed);
-  let machineDir: string;
   try {
-    ({ machineDir } = await machineOf(options, random, io));
+    const { machineDir } = await machineOf(options, random, io);
+    logRefusedCommandLine({
+      machineDir,
+      timeZone: options.timeZone,
+      clock: clockOf(options, deps),
+      random: random.fork('refused'),
+      maskedCommandLine: maskedArgumentLine(typed),
+      reason,
+    });
   } catch {
-    // An unusable machine directory (a damaged identity file): the command line's own error is reported already.
-    return;
+    // A machine directory that cannot take the log (a file, a damaged identity): the command line's own error is
+    // reported already, and a second error about the machine would only hide it.
   }
-  logRefusedCommandLine({
-    machineDir,
-    timeZone: options.timeZone,
-    clock: clockOf(options, deps),
-    random: random.fork('refused'),
-    maskedCommandLine: maskedArgumentLine(typed),
-    reason,
-  });
 }
 
 export interface InstallRun {

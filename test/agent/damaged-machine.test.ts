@@ -1,7 +1,7 @@
 // A machine directory whose files are damaged or unusable: ccmsetup-sim refuses with one line naming the file
 // (exit 6), and leaves the machine's identity and client files as they were.
 import { afterAll, beforeAll, describe, it, expect } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../../src/clock/clock.js';
@@ -89,5 +89,70 @@ describe('a damaged Windows/ccmsim-machine.json on an installed machine', () => 
     expect(r.code).toBe(0);
     const id = JSON.parse(readFileSync(join(machine, 'Windows', 'ccmsim-machine.json'), 'utf8')) as { computerName: string };
     expect(r.out).toContain(`ccmsetup-sim: ${id.computerName} installed`);
+  });
+});
+
+describe('unusable files of an installed client', () => {
+  const store = (machine: string): string => join(machine, 'Windows', 'CCM', 'CertStore', 'LocalMachine', 'SMS');
+  const cases: Array<[string, (machine: string) => string, RegExp]> = [
+    [
+      'a garbage private key',
+      (m) => {
+        const key = join(store(m), readdirSync(store(m)).find((f) => f.endsWith('.key'))!);
+        writeFileSync(key, 'garbage');
+        return key;
+      },
+      /private key file .*\.key is damaged: not a PEM private key \(CCMSIM_FILE_UNREADABLE\)/,
+    ],
+    [
+      'a garbage certificate',
+      (m) => {
+        const cer = join(store(m), readdirSync(store(m)).find((f) => f.endsWith('.cer'))!);
+        writeFileSync(cer, 'garbage');
+        return cer;
+      },
+      /certificate file .*\.cer is not a PEM certificate \(CCMSIM_FILE_UNREADABLE\)/,
+    ],
+    ...(['CCM/ccmsim-client.json', 'SMSCFG.ini'] as const).map((file): [string, (machine: string) => string, RegExp] => [
+      `${file} replaced by a directory`,
+      (m) => {
+        const path = join(m, 'Windows', ...file.split('/'));
+        rmSync(path);
+        mkdirSync(path);
+        return path;
+      },
+      /is a directory, not a file \(CCMSIM_FILE_UNREADABLE\)/,
+    ]),
+  ];
+  for (const [what, damage, message] of cases) {
+    it(`${what}: one line naming the file, exit 6, nothing overwritten`, async () => {
+      const machine = join(dir, `unusable-${what.replace(/\W+/g, '-')}`);
+      expect((await install(machine)).code).toBe(0);
+      const path = damage(machine);
+      const before = clientFiles(machine);
+      const r = await install(machine);
+      expect(r.code).toBe(6);
+      expectOneLine(r.err, message);
+      expect(r.err).toContain(path);
+      expect(clientFiles(machine)).toEqual(before);
+    });
+  }
+
+  it('--machine-dir naming a regular file: a usage error, exit 6, the file untouched', async () => {
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, 'mine');
+    for (const argv of [
+      ['/mp:MP01.CONTOSO.COM', 'SMSSITECODE=ABC', '--site-dir', siteDir, '--machine-dir', file],
+      ['/mp:MP01.CONTOSO.COM', 'SMSSITECODE=ABC', '--site-dir', siteDir, '--machine-dir', file, '--computer-name', 'PC-FILE'],
+    ]) {
+      const r = await run(argv);
+      expect(r.code).toBe(6);
+      expectOneLine(r.err, /--machine-dir .*not-a-dir: is a file, not a directory \(CCMSIM_USAGE\)/);
+    }
+    // A refused command line with it: the command line's error alone.
+    const refused = await run(['/mp:MP01.CONTOSO.COM', 'SMSSITECODE=ABCD', '--machine-dir', file]);
+    expect(refused.code).toBe(6);
+    expectOneLine(refused.err, /SMSSITECODE=ABCD/);
+    expect(readFileSync(file, 'utf8')).toBe('mine');
   });
 });
