@@ -96,9 +96,20 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     return exitCode;
   }
   if (args.parseOnly) {
+    // The simulator options are checked as a real run checks them, so a mistake is refused here too (code 6).
+    const { readSimulatorOptions, plannedExitCode } = await import('./ccmsetup-options.js');
+    let exitCode: number;
+    try {
+      exitCode = plannedExitCode(parsed, readSimulatorOptions(parsed, args.installArgs).options);
+    } catch (err) {
+      const code = ccmsetupExitCode(err);
+      io.stdout(errorJson(code, err));
+      reportError(io, TOOL_NAME, err);
+      return code;
+    }
     // /regtoken is masked already; a token pasted anywhere else (/mp:, a property) is masked too.
-    io.stdout(`${maskJwtsIn(JSON.stringify({ ...printableCommandLine(parsed), targets: siteTargets(parsed), exitCode: CCMSETUP_EXIT.SUCCESS }, null, 2))}\n`);
-    return CCMSETUP_EXIT.SUCCESS;
+    io.stdout(`${maskJwtsIn(JSON.stringify({ ...printableCommandLine(parsed), targets: siteTargets(parsed), exitCode }, null, 2))}\n`);
+    return exitCode;
   }
   for (const warning of printableCommandLine(parsed).warnings) io.stderr(`${TOOL_NAME}: warning: ${warning}\n`);
   // Loaded only for an install, so `/?` and `--parse-only` never load the site, crypto and agent modules.
