@@ -36,6 +36,9 @@ export const DEFAULT_TIME_ZONE = 'UTC';
 
 const VALUE_OPTIONS = ['site-dir', 'site-url', 'machine-dir', 'computer-name', 'network', 'timezone', 'seed', 'simulate', 'start'] as const;
 
+/** The `--run-for` family (taken out before these options are read when `--run-for` is given). */
+const RUN_FOR_ONLY_OPTIONS = ['restart-every', 'restart-at', 'roam', 'offline', 'site-event'] as const;
+
 /** What an empty value option is told to give instead. */
 const EMPTY_VALUE_HINT: Partial<Record<string, string>> = {
   'site-dir': 'a directory, or leave the option out for $CCMSIM_SITE_DIR, else .ccmsim/site',
@@ -56,6 +59,10 @@ export function parseInstallOptions(simulatorArgs: readonly string[]): InstallOp
       if (m[2] !== undefined && !/^(true|false)$/i.test(m[2])) throw new CcmsimError('CCMSIM_USAGE', '--json takes no value');
       json = m[2] === undefined || m[2].toLowerCase() === 'true';
       continue;
+    }
+    if ((RUN_FOR_ONLY_OPTIONS as readonly string[]).includes(name)) {
+      // Known options, only not on their own: say what they need, as the --run-for parser does.
+      throw new CcmsimError('CCMSIM_USAGE', `--${name} only applies with --run-for <duration>`);
     }
     if (!(VALUE_OPTIONS as readonly string[]).includes(name)) {
       throw new CcmsimError('CCMSIM_USAGE', `unknown simulator option --${name} (known: --${[...VALUE_OPTIONS, 'json'].join(', --')})`);

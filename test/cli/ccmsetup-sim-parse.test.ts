@@ -112,6 +112,7 @@ describe('ccmsetup-sim --parse-only', () => {
       [['--start', 'garbage'], '--start garbage: not an ISO date-time (e.g. 2026-03-01T09:00:00Z)'],
       [['--site-dir', 'a', '--site-url', 'http://127.0.0.1:1'], 'give either --site-dir (embedded site) or --site-url (a running ccmsim site serve), not both'],
       [['--simulate', 'crash'], '--simulate takes pending-reboot or prereq-failure, not "crash"'],
+      [['--restart-every', '1d'], '--restart-every only applies with --run-for <duration>'],
       [['--run-for', '10d', '--roam', 'moon:0d-'], ''],
     ];
     for (const [options, message] of cases) {
