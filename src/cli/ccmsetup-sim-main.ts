@@ -37,12 +37,18 @@ function readArgs(argv: readonly string[]): FrontDoorArgs {
   let options = outer.options;
   const line = outer.options['command-line'];
   if (typeof line === 'string') {
+    // Refused, not "the last counts": two whole command lines cannot be merged, and silently dropping one would
+    // install with arguments the tester did not mean (a repeated /regtoken only replaces one value, so it warns).
+    if (outer.simulatorArgs.filter(isCommandLineOption).length > 1) {
+      throw new CcmsimError('CCMSIM_USAGE', '--command-line is given more than once: give the whole ccmsetup command line in one --command-line');
+    }
     if (ccmsetupArgs.length > 0) {
       throw new CcmsimError('CCMSIM_USAGE', 'give the ccmsetup arguments either as arguments or in --command-line, not both');
     }
     const tokens = tokenizeWindowsCommandLine(line);
     if (tokens.length > 0 && PROGRAM_NAME.test(tokens[0]!)) tokens.shift();
     const inner = splitSimulatorOptions(tokens);
+    if (inner.simulatorArgs.some(isCommandLineOption)) throw new CcmsimError('CCMSIM_USAGE', '--command-line cannot hold another --command-line');
     ccmsetupArgs = inner.ccmsetupArgs;
     simulatorArgs = [...simulatorArgs, ...inner.simulatorArgs];
     options = { ...options, ...inner.options };
@@ -53,6 +59,10 @@ function readArgs(argv: readonly string[]): FrontDoorArgs {
     parseOnly: options['parse-only'] === true,
     help: options['help'] === true || ccmsetupArgs.some((a) => a === '/?' || a === '-?'),
   };
+}
+
+function isCommandLineOption(arg: string): boolean {
+  return /^--command-line(=|$)/i.test(arg);
 }
 
 function withoutFrontDoorOptions(simulatorArgs: readonly string[]): string[] {

@@ -166,6 +166,20 @@ describe('ccmsetup-sim --command-line', () => {
     expect(JSON.parse(r.out).parameters.mp).toEqual(['MP01']);
   });
 
+  it('given twice, or inside itself: refused (exit 6, one line), never the last one silently', async () => {
+    for (const argv of [
+      ['--command-line', '/mp:MP01 SMSSITECODE=ABC', '--command-line', '/mp:MP02 SMSSITECODE=XYZ', '--parse-only'],
+      ['--command-line=/mp:MP01', '--COMMAND-LINE', '/mp:MP02'],
+      ['--command-line', '/mp:MP01 --command-line=/mp:MP02', '--parse-only'],
+    ]) {
+      const before = installCalls.length;
+      const r = await run(argv);
+      expect(r.code).toBe(6);
+      expect(r.err).toMatch(/^ccmsetup-sim: --command-line (is given more than once|cannot hold another)[^\n]*\(CCMSIM_USAGE\)\n$/);
+      expect(installCalls).toHaveLength(before);
+    }
+  });
+
   it('refuses arguments both on the line and in --command-line', async () => {
     const r = await run(['/mp:MP01', '--command-line', '/mp:MP02', '--parse-only']);
     expect(r.code).toBe(6);
