@@ -8,7 +8,6 @@ import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../clock/clock.js';
 import type { Random } from '../clock/random.js';
 import { createClientCertificatesAsync } from '../crypto/client-certificates.js';
-import { pemToDer } from '../crypto/certificate.js';
 import type { RsaKeyPair } from '../crypto/rsa-keys.js';
 import { loadCertificate, storeCertificate } from './client-state.js';
 import { LINES, type CatalogLine } from './log-catalog.js';
@@ -49,8 +48,8 @@ export async function ensureClientCertificates(options: {
       options.log(LINES.certReused('SMS Signing Certificate', signing.thumbprint));
       options.log(LINES.certReused('SMS Encryption Certificate', encryption.thumbprint));
       return {
-        signing: { thumbprint: signing.thumbprint, pem: signing.pem, der: pemToDer(signing.pem), privateKey: signing.privateKey },
-        encryption: { thumbprint: encryption.thumbprint, pem: encryption.pem, der: pemToDer(encryption.pem), privateKey: encryption.privateKey },
+        signing: { thumbprint: signing.thumbprint, pem: signing.pem, der: signing.der, privateKey: signing.privateKey },
+        encryption: { thumbprint: encryption.thumbprint, pem: encryption.pem, der: encryption.der, privateKey: encryption.privateKey },
       };
     }
   }

@@ -10,6 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, createSecretKey, hkdfSync } from 'node:crypto';
 import { CcmsimError } from '../errors.js';
 import { LruCache } from '../lru-cache.js';
+import { pemToDer } from '../crypto/certificate.js';
 import type { ClientLogSettings } from './client-logs.js';
 import type { MachineHardware } from './hardware.js';
 import { machinePaths, readTextIfExists, removeIfExists, writeFileAtomic, type MachinePaths } from './machine-dir.js';
@@ -72,6 +73,8 @@ interface StoredToken {
 export interface StoredCertificate {
   thumbprint: string;
   pem: string;
+  /** The certificate's DER bytes (checked when the store is read). */
+  der: Buffer;
   privateKey: KeyObject;
   publicKey: KeyObject;
 }
@@ -230,12 +233,24 @@ export async function storeCertificate(paths: MachinePaths, thumbprint: string, 
   await writeFileAtomic(join(paths.certStore, `${thumbprint}.cer`), pem);
 }
 
+/**
+ * A certificate and its key from the SMS store; undefined when either file is missing. A file that is there but holds
+ * no certificate or no private key is CCMSIM_FILE_UNREADABLE naming it (not replaced: it is the client's identity).
+ */
 export async function loadCertificate(paths: MachinePaths, thumbprint: string): Promise<StoredCertificate | undefined> {
-  const pem = await readTextIfExists(join(paths.certStore, `${thumbprint}.cer`));
-  const keyPem = await readTextIfExists(join(paths.certStore, `${thumbprint}.key`));
+  const cerPath = join(paths.certStore, `${thumbprint}.cer`);
+  const keyPath = join(paths.certStore, `${thumbprint}.key`);
+  const pem = await readTextIfExists(cerPath);
+  const keyPem = await readTextIfExists(keyPath);
   if (pem === undefined || keyPem === undefined) return undefined;
-  const { privateKey, publicKey } = keysOfPem(keyPem);
-  return { thumbprint, pem, privateKey, publicKey };
+  const der = pemToDer(pem, `the certificate file ${cerPath}`);
+  let keys: { privateKey: KeyObject; publicKey: KeyObject };
+  try {
+    keys = keysOfPem(keyPem);
+  } catch {
+    throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `the private key file ${keyPath} is damaged: not a PEM private key`);
+  }
+  return { thumbprint, pem, der, ...keys };
 }
 
 export async function listStoredCertificates(paths: MachinePaths): Promise<string[]> {
@@ -269,15 +284,42 @@ export function machineIdentityPath(paths: MachinePaths): string {
   return join(paths.windows, 'ccmsim-machine.json');
 }
 
+const HARDWARE_TEXT_FIELDS = ['vendor', 'model', 'enclosureSerial', 'assetTag', 'boardSerial', 'biosSerial', 'macAddress', 'osName', 'osVersion'] as const;
+
+/** Why `value` is not a machine identity this simulator wrote, or undefined when it is one. */
+function machineIdentityProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  const id = value as Record<string, unknown>;
+  if (id['schema'] !== 1) return 'unknown schema';
+  if (typeof id['computerName'] !== 'string' || !/^[A-Z0-9][A-Z0-9-]{0,14}$/.test(id['computerName'])) return 'no valid computerName';
+  const hw = id['hardware'];
+  if (typeof hw !== 'object' || hw === null) return 'no hardware';
+  const h = hw as Record<string, unknown>;
+  if (typeof h['laptop'] !== 'boolean' || HARDWARE_TEXT_FIELDS.some((f) => typeof h[f] !== 'string')) return 'incomplete hardware';
+  return undefined;
+}
+
+/**
+ * The machine's name and hardware; undefined only when the file does not exist (a machine never installed on). A
+ * damaged file is refused rather than replaced: drawing a new identity would silently turn the machine into another
+ * computer (new name and HardwareID) and rewrite its client state and SMSCFG.ini with them.
+ */
 export async function readMachineIdentity(paths: MachinePaths): Promise<MachineIdentity | undefined> {
-  const text = await readTextIfExists(machineIdentityPath(paths));
+  const path = machineIdentityPath(paths);
+  const text = await readTextIfExists(path);
   if (text === undefined) return undefined;
+  let problem: string | undefined;
+  let id: unknown;
   try {
-    const id = JSON.parse(text) as MachineIdentity;
-    return id.schema === 1 && typeof id.computerName === 'string' ? id : undefined;
+    id = JSON.parse(text);
+    problem = machineIdentityProblem(id);
   } catch {
-    return undefined;
+    problem = text.trim() === '' ? 'empty' : 'not JSON';
   }
+  if (problem !== undefined) {
+    throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `the machine identity ${path} is damaged: ${problem} (restore it, or remove it to make this a new computer)`);
+  }
+  return id as MachineIdentity;
 }
 
 export async function writeMachineIdentity(paths: MachinePaths, id: MachineIdentity): Promise<void> {

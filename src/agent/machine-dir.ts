@@ -7,6 +7,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { CcmsimError } from '../errors.js';
 
 export interface MachinePaths {
   readonly root: string;
@@ -98,13 +99,26 @@ export function unlinkQuietly(path: string): void {
   }
 }
 
+/**
+ * The file's text, or undefined when it does not exist. Anything else that stops the read (a directory where the file
+ * belongs, a file where a folder on its path belongs, no permission) is CCMSIM_FILE_UNREADABLE naming the file, so the
+ * run stops with one clear line and writes nothing over it.
+ */
 export async function readTextIfExists(path: string): Promise<string | undefined> {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `${path} ${unreadableReason(code, err)}`, { cause: err });
   }
+}
+
+function unreadableReason(code: string | undefined, err: unknown): string {
+  if (code === 'EISDIR') return 'is a directory, not a file';
+  if (code === 'ENOTDIR') return 'cannot be read: a folder on its path is a file';
+  if (code === 'EACCES' || code === 'EPERM') return 'cannot be read: permission denied';
+  return `cannot be read: ${err instanceof Error ? err.message : String(err)}`;
 }
 
 export async function removeIfExists(path: string): Promise<void> {

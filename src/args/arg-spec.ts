@@ -49,7 +49,7 @@ export function checkTyped(spec: ArgSpec, value: string): { value: string } | { 
     case 'int': {
       if (!/^\d+$/.test(value)) return { problem: `must be a whole number${rangeText(spec)}` };
       const n = Number(value);
-      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+      if ((spec.min !== undefined && n < spec.min) || n > maxOf(spec)) {
         return { problem: `must be a whole number${rangeText(spec)}` };
       }
       return { value: String(n) };
@@ -79,7 +79,19 @@ export function checkTyped(spec: ArgSpec, value: string): { value: string } | { 
   }
 }
 
+/**
+ * The largest value of an int row that names no maximum: 4294967295. ccmsetup and the client keep these numbers
+ * (minutes, bytes, counts) as 32-bit registry DWORDs (our reading; no limit is documented), and anything larger
+ * could not be held exactly anyway (`/retry:99999999999999999999` would become 100000000000000000000).
+ */
+export const DWORD_MAX = 4294967295;
+
+function maxOf(spec: ArgSpec): number {
+  return spec.max ?? DWORD_MAX;
+}
+
 export function rangeText(spec: ArgSpec): string {
+  if (spec.type === 'int') return ` from ${spec.min ?? 0} to ${maxOf(spec)}`;
   if (spec.min !== undefined && spec.max !== undefined) return ` from ${spec.min} to ${spec.max}`;
   if (spec.min !== undefined) return ` of at least ${spec.min}`;
   if (spec.max !== undefined) return ` of at most ${spec.max}`;

@@ -6,25 +6,22 @@
  */
 import { RealClock, VirtualClock } from '../clock/clock.js';
 import { Random } from '../clock/random.js';
-import { CcmsimError } from '../errors.js';
 import type { AgentCommandLine } from '../agent/ccmsetup-flow.js';
 import { RealClientRuntime } from '../agent/lifecycle/real-runtime.js';
 import { openLifecycleLog } from '../agent/lifecycle/lifecycle-log.js';
-import { extractLifecycleArgs, parseLifecycleOptions, parseStartOption, type SiteEventAction } from '../agent/lifecycle/lifecycle-options.js';
+import type { SiteEventAction } from '../agent/lifecycle/lifecycle-options.js';
 import { planLifecycle } from '../agent/lifecycle/lifecycle-plan.js';
 import { runLifecycle } from '../agent/lifecycle/lifecycle-runner.js';
 import { siteControlFor } from '../agent/lifecycle/site-control.js';
 import { formatTimelineTable, timelineJson } from '../agent/lifecycle/timeline.js';
 import { connectRemoteSite, startEmbeddedSite, type SiteConnection } from '../embedded/embedded-site.js';
 import { resolveSiteDir } from '../site/site-dir.js';
-import { installCliOverrides, installWithOptions, parseInstallOptions, printOutcome, type InstallCliDeps } from './ccmsetup-install.js';
+import { installCliOverrides, installWithOptions, printOutcome, type InstallCliDeps } from './ccmsetup-install.js';
+import { alwaysInternet as alwaysInternetOf, readSimulatorOptions } from './ccmsetup-options.js';
 import { ccmsetupExitCode } from './exit-codes.js';
 import { reportError, type Io } from './io.js';
 
-/** True when the simulator arguments ask for a run after the install. */
-export function wantsRunFor(simulatorArgs: readonly string[]): boolean {
-  return simulatorArgs.some((a) => /^--run-for(=|$)/i.test(a));
-}
+export { wantsRunFor } from './ccmsetup-options.js';
 
 /** The thread id the client service writes its token lines with (CcmExec's, stable for a run). */
 const CLIENT_SERVICE_THREAD = 3904;
@@ -36,14 +33,10 @@ export async function runInstallAndKeepRunning(
   deps: InstallCliDeps = installCliOverrides,
 ): Promise<number> {
   try {
-    const { raw, rest } = extractLifecycleArgs(simulatorArgs);
-    const options = parseInstallOptions(rest);
-    const alwaysInternet = (commandLine.properties['CCMALWAYSINF'] ?? '').trim() === '1';
-    const lifecycle = parseLifecycleOptions(raw, { alwaysInternet })!;
-    if (options.siteUrl !== undefined && lifecycle.siteEvents.length > 0) {
-      throw new CcmsimError('CCMSIM_USAGE', '--site-event needs the embedded site (--site-dir); a remote site (--site-url) is changed with ccmsim site commands');
-    }
-    const startMs = raw.start !== undefined ? parseStartOption(raw.start, options.timeZone) : new RealClock().now();
+    const { options, runFor } = readSimulatorOptions(commandLine, simulatorArgs);
+    const { raw, lifecycle } = runFor!;
+    const alwaysInternet = alwaysInternetOf(commandLine);
+    const startMs = runFor!.startMs ?? new RealClock().now();
     const clock = deps.clock instanceof VirtualClock ? deps.clock : new VirtualClock(startMs);
     const run = await installWithOptions(commandLine, { ...options, json: false, startMs: clock.now() }, io, { ...deps, clock });
     // Offsets and restart times count from the end of the install (the client's first start, when it got its token).

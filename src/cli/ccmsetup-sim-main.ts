@@ -37,12 +37,18 @@ function readArgs(argv: readonly string[]): FrontDoorArgs {
   let options = outer.options;
   const line = outer.options['command-line'];
   if (typeof line === 'string') {
+    // Refused, not "the last counts": two whole command lines cannot be merged, and silently dropping one would
+    // install with arguments the tester did not mean (a repeated /regtoken only replaces one value, so it warns).
+    if (outer.simulatorArgs.filter(isCommandLineOption).length > 1) {
+      throw new CcmsimError('CCMSIM_USAGE', '--command-line is given more than once: give the whole ccmsetup command line in one --command-line');
+    }
     if (ccmsetupArgs.length > 0) {
       throw new CcmsimError('CCMSIM_USAGE', 'give the ccmsetup arguments either as arguments or in --command-line, not both');
     }
     const tokens = tokenizeWindowsCommandLine(line);
     if (tokens.length > 0 && PROGRAM_NAME.test(tokens[0]!)) tokens.shift();
     const inner = splitSimulatorOptions(tokens);
+    if (inner.simulatorArgs.some(isCommandLineOption)) throw new CcmsimError('CCMSIM_USAGE', '--command-line cannot hold another --command-line');
     ccmsetupArgs = inner.ccmsetupArgs;
     simulatorArgs = [...simulatorArgs, ...inner.simulatorArgs];
     options = { ...options, ...inner.options };
@@ -53,6 +59,10 @@ function readArgs(argv: readonly string[]): FrontDoorArgs {
     parseOnly: options['parse-only'] === true,
     help: options['help'] === true || ccmsetupArgs.some((a) => a === '/?' || a === '-?'),
   };
+}
+
+function isCommandLineOption(arg: string): boolean {
+  return /^--command-line(=|$)/i.test(arg);
 }
 
 function withoutFrontDoorOptions(simulatorArgs: readonly string[]): string[] {
@@ -96,9 +106,20 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     return exitCode;
   }
   if (args.parseOnly) {
+    // The simulator options are checked as a real run checks them, so a mistake is refused here too (code 6).
+    const { readSimulatorOptions, plannedExitCode } = await import('./ccmsetup-options.js');
+    let exitCode: number;
+    try {
+      exitCode = plannedExitCode(parsed, readSimulatorOptions(parsed, args.installArgs).options);
+    } catch (err) {
+      const code = ccmsetupExitCode(err);
+      io.stdout(errorJson(code, err));
+      reportError(io, TOOL_NAME, err);
+      return code;
+    }
     // /regtoken is masked already; a token pasted anywhere else (/mp:, a property) is masked too.
-    io.stdout(`${maskJwtsIn(JSON.stringify({ ...printableCommandLine(parsed), targets: siteTargets(parsed), exitCode: CCMSETUP_EXIT.SUCCESS }, null, 2))}\n`);
-    return CCMSETUP_EXIT.SUCCESS;
+    io.stdout(`${maskJwtsIn(JSON.stringify({ ...printableCommandLine(parsed), targets: siteTargets(parsed), exitCode }, null, 2))}\n`);
+    return exitCode;
   }
   for (const warning of printableCommandLine(parsed).warnings) io.stderr(`${TOOL_NAME}: warning: ${warning}\n`);
   // Loaded only for an install, so `/?` and `--parse-only` never load the site, crypto and agent modules.

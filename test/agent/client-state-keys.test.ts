@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { loadCertificate, machinePaths, readCachedToken, storeCertificate, writeCachedToken } from '../../src/agent/client-state.js';
 import { testKeyPair, testKeyPem } from '../helpers/test-keys.js';
 
+/** The smallest PEM the store takes for a certificate (an empty DER SEQUENCE): these tests are about the keys. */
+const CERT = '-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n';
+
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -21,8 +24,8 @@ describe('the SMS store keeps parsed keys without ever serving a stale one', () 
   it('stores the key as PKCS#8 PEM and loads the same key back, read after read', async () => {
     const paths = machine();
     const pair = testKeyPair(5);
-    await storeCertificate(paths, 'AA', 'CERT', pair.privateKey);
-    await storeCertificate(paths, 'BB', 'CERT', pair.privateKey);
+    await storeCertificate(paths, 'AA', CERT, pair.privateKey);
+    await storeCertificate(paths, 'BB', CERT, pair.privateKey);
     const stored = readFileSync(join(paths.certStore, 'AA.key'), 'utf8');
     expect(stored).toBe(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
     expect(readFileSync(join(paths.certStore, 'BB.key'), 'utf8')).toBe(stored);
@@ -35,7 +38,7 @@ describe('the SMS store keeps parsed keys without ever serving a stale one', () 
 
   it('a key file replaced on disk is read again, and a removed one is gone', async () => {
     const paths = machine();
-    await storeCertificate(paths, 'AA', 'CERT', testKeyPair(1).privateKey);
+    await storeCertificate(paths, 'AA', CERT, testKeyPair(1).privateKey);
     expect((await loadCertificate(paths, 'AA'))!.privateKey.equals(testKeyPair(1).privateKey)).toBe(true);
     writeFileSync(join(paths.certStore, 'AA.key'), testKeyPem(2));
     expect((await loadCertificate(paths, 'AA'))!.privateKey.equals(testKeyPair(2).privateKey)).toBe(true);

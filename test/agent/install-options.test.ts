@@ -27,6 +27,8 @@ describe('simulator options', () => {
       [['--site-dir='], /^--site-dir is empty: give a directory/],
       [['--machine-dir', ' '], /^--machine-dir is empty/],
       [['--colour', 'red'], /unknown simulator option --colour/],
+      [['--restart-every', '1d'], /^--restart-every only applies with --run-for <duration>$/],
+      [['--roam=internet:0d-'], /^--roam only applies with --run-for <duration>$/],
     ];
     for (const [args, message] of cases) expect(() => parseInstallOptions(args)).toThrow(message);
   });

@@ -75,10 +75,18 @@ describe('parameters', () => {
 
   it('/retry and /downloadtimeout: positive whole minutes', () => {
     expect(parseCcmsetupArgs(['/retry:5', '/DownloadTimeout:0120']).parameters).toMatchObject({ retry: 5, downloadtimeout: 120 });
-    expect(refusal(['/retry:0'])).toBe('/retry:0: must be a whole number of at least 1');
+    expect(refusal(['/retry:0'])).toBe('/retry:0: must be a whole number from 1 to 4294967295');
     expect(refusal(['/retry:-3'])).toMatch(/must be a whole number/);
     expect(refusal(['/downloadtimeout:1.5'])).toMatch(/^\/downloadtimeout:1\.5: must be a whole number/);
     expect(refusal(['/downloadtimeout:ten'])).toMatch(/must be a whole number/);
+  });
+
+  it('/retry and /downloadtimeout: at most 4294967295 (a 32-bit DWORD), never a rounded huge number', () => {
+    expect(parseCcmsetupArgs(['/retry:4294967295', '/downloadtimeout:4294967295']).parameters).toMatchObject({ retry: 4294967295, downloadtimeout: 4294967295 });
+    for (const arg of ['/retry:99999999999999999999', '/retry:4294967296', '/downloadtimeout:99999999999999999999']) {
+      expect(refusal([arg])).toBe(`${arg}: must be a whole number from 1 to 4294967295`);
+    }
+    expect(refusal(['CCMLOGMAXSIZE=99999999999999999999'])).toBe('CCMLOGMAXSIZE=99999999999999999999: must be a whole number from 10000 to 4294967295');
   });
 
   it('/BITSPriority: FOREGROUND, HIGH, NORMAL or LOW, case-insensitive', () => {
@@ -176,13 +184,13 @@ describe('properties', () => {
 
   const ranges: Array<[string, string[], string[], string]> = [
     ['CCMLOGLEVEL', ['0', '3'], ['4', '-1', 'x'], 'from 0 to 3'],
-    ['CCMLOGMAXSIZE', ['10000', '250000'], ['9999', '0'], 'of at least 10000'],
-    ['CCMLOGMAXHISTORY', ['0', '5'], ['-1', 'one'], 'of at least 0'],
+    ['CCMLOGMAXSIZE', ['10000', '250000'], ['9999', '0', '4294967296'], 'from 10000 to 4294967295'],
+    ['CCMLOGMAXHISTORY', ['0', '5'], ['-1', 'one'], 'from 0 to 4294967295'],
     ['CCMEVALINTERVAL', ['1', '1440'], ['0', '1441'], 'from 1 to 1440'],
     ['CCMEVALHOUR', ['0', '23'], ['24', '-1'], 'from 0 to 23'],
     ['CCMHTTPPORT', ['80', '65535'], ['0', '65536'], 'from 1 to 65535'],
     ['CCMHTTPSPORT', ['443'], ['70000'], 'from 1 to 65535'],
-    ['SMSCACHESIZE', ['5120'], ['0', 'big'], 'of at least 1'],
+    ['SMSCACHESIZE', ['5120'], ['0', 'big'], 'from 1 to 4294967295'],
   ];
   for (const [name, good, badValues, rule] of ranges) {
     it(`${name}: whole number ${rule}`, () => {

@@ -102,6 +102,45 @@ describe('ccmsetup-sim --parse-only', () => {
     expect(bad.code).toBe(6);
     expect(bad.err).toMatch(/unknown simulator option --frobnicate \(known: .*--site-dir.*\) \(CCMSIM_USAGE\)$/m);
   });
+
+  it('checks the simulator options as a real run does: exit 6, the same one line, JSON with the error', async () => {
+    const cases: Array<[string[], string]> = [
+      [['--network', 'moon'], '--network takes intranet or internet, not "moon"'],
+      [['--computer-name', 'bad_name!!'], "--computer-name bad_name!!: must be 1 to 15 characters A-Z, 0-9 or '-', start with a letter or digit, and not be all digits"],
+      [['--seed', 'abc'], '--seed abc: must be an integer from 1 to 2147483647'],
+      [['--timezone', 'Mars/X'], '--timezone Mars/X: not an IANA time zone (e.g. UTC, Europe/Paris, America/Los_Angeles)'],
+      [['--start', 'garbage'], '--start garbage: not an ISO date-time (e.g. 2026-03-01T09:00:00Z)'],
+      [['--site-dir', 'a', '--site-url', 'http://127.0.0.1:1'], 'give either --site-dir (embedded site) or --site-url (a running ccmsim site serve), not both'],
+      [['--simulate', 'crash'], '--simulate takes pending-reboot or prereq-failure, not "crash"'],
+      [['--restart-every', '1d'], '--restart-every only applies with --run-for <duration>'],
+      [['--run-for', '10d', '--roam', 'moon:0d-'], ''],
+    ];
+    for (const [options, message] of cases) {
+      const r = await run(['--parse-only', '/mp:MP01', 'SMSSITECODE=ABC', ...options]);
+      expect(r.code, options.join(' ')).toBe(6);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(/\(CCMSIM_USAGE\)\n$/);
+      if (message) expect(r.err).toBe(`ccmsetup-sim: ${message} (CCMSIM_USAGE)\n`);
+      expect(JSON.parse(r.out)).toMatchObject({ exitCode: 6, error: { code: 'CCMSIM_USAGE' } });
+    }
+  });
+
+  it('--simulate gives the code a run reaching the prerequisite phase ends with: 7 (0 with /forcereboot), 9; /uninstall 0', async () => {
+    const cases: Array<[string[], number]> = [
+      [['--simulate', 'pending-reboot'], 7],
+      [['--simulate=pending-reboot', '/forcereboot'], 0],
+      [['--simulate', 'prereq-failure'], 9],
+      [['--simulate', 'prereq-failure', '/uninstall'], 0],
+      [['--run-for', '30d', '--simulate', 'pending-reboot'], 7],
+    ];
+    for (const [extra, code] of cases) {
+      const r = await run(['--parse-only', '/mp:MP01', 'SMSSITECODE=ABC', ...extra]);
+      expect(r.err).toBe('');
+      expect(r.code, extra.join(' ')).toBe(code);
+      expect(JSON.parse(r.out).exitCode).toBe(code);
+    }
+    expect(installCalls).toHaveLength(0);
+  });
 });
 
 describe('ccmsetup-sim --command-line', () => {
@@ -125,6 +164,20 @@ describe('ccmsetup-sim --command-line', () => {
     const r = await run(['--command-line', '"C:\\Windows\\ccmsetup\\ccmsetup.exe" /mp:MP01 --parse-only SMSSITECODE=AUTO']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).parameters.mp).toEqual(['MP01']);
+  });
+
+  it('given twice, or inside itself: refused (exit 6, one line), never the last one silently', async () => {
+    for (const argv of [
+      ['--command-line', '/mp:MP01 SMSSITECODE=ABC', '--command-line', '/mp:MP02 SMSSITECODE=XYZ', '--parse-only'],
+      ['--command-line=/mp:MP01', '--COMMAND-LINE', '/mp:MP02'],
+      ['--command-line', '/mp:MP01 --command-line=/mp:MP02', '--parse-only'],
+    ]) {
+      const before = installCalls.length;
+      const r = await run(argv);
+      expect(r.code).toBe(6);
+      expect(r.err).toMatch(/^ccmsetup-sim: --command-line (is given more than once|cannot hold another)[^\n]*\(CCMSIM_USAGE\)\n$/);
+      expect(installCalls).toHaveLength(before);
+    }
   });
 
   it('refuses arguments both on the line and in --command-line', async () => {
