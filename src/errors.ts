@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   CCMSIM_BAD_ID: 'an identifier (GUID, site code, thumbprint) is malformed',
   CCMSIM_FILE_NOT_FOUND: 'a file or directory named on the command line does not exist',
   CCMSIM_FILE_UNREADABLE: 'a file exists but cannot be read or is not in the expected format',
+  CCMSIM_FILE_UNWRITABLE: 'a file cannot be written (a directory in its place, no permission, a full disk)',
   // Logs
   CCMSIM_LOG_UNSAFE_MESSAGE: 'a log message holds a record terminator the format cannot carry',
   CCMSIM_LOG_MALFORMED: 'a log file holds malformed records',

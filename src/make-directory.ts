@@ -1,12 +1,13 @@
 /**
  * Owns `makeDirectory`: a directory and its missing ancestors, made one level at a time. Node 20's
  * `mkdirSync(dir, { recursive: true })` never returns for a path under /proc (it retries the parent forever at 100 % CPU);
- * a plain mkdir per level fails at once instead. Also `directoryFailure`: such a failure in words.
+ * a plain mkdir per level fails at once instead. Also `fileSystemFailure`: such a failure (or a file write's) in words.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
-function isDirectory(path: string): boolean {
+/** Whether `path` is a directory now (false when it is missing or anything else). */
+export function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
   } catch {
@@ -36,7 +37,7 @@ export function makeDirectory(path: string): void {
 }
 
 /** A file-system failure in words, naming the path it happened on unless it is `named` (Node's is `EEXIST: file already exists, mkdir '…'`). */
-export function directoryFailure(err: unknown, named: string): string {
+export function fileSystemFailure(err: unknown, named: string): string {
   const e = err as NodeJS.ErrnoException;
   const at = e.path === undefined || e.path === named ? '' : ` (${e.path})`;
   switch (e.code) {

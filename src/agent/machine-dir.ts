@@ -5,9 +5,10 @@
  * files are small and local, and a fleet makes hundreds of thousands of them, where a thread-pool round trip per call
  * cost more (locks, wake-ups, context switches) than the write itself.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CcmsimError } from '../errors.js';
+import { fileSystemFailure, makeDirectory } from '../make-directory.js';
 
 export interface MachinePaths {
   readonly root: string;
@@ -63,15 +64,31 @@ let tempCounter = 0;
  * (docs/agent.md, "Machine directory").
  */
 export async function writeFileAtomic(path: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
+  try {
+    writeThroughTemp(path, data, options.mode ?? 0o644);
+  } catch (err) {
+    // A directory where the file belongs, a full disk: one line naming the file rather than an internal error.
+    throw new CcmsimError('CCMSIM_FILE_UNWRITABLE', `cannot write ${path}: ${writeFailure(err)}`, { cause: err });
+  }
+}
+
+/** Why a write failed, in words; the line names the file already (Node's error names the temporary one). */
+function writeFailure(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'EISDIR') return 'a directory is in its place';
+  if (e.code === 'ENOTDIR') return 'a file stands where a folder on the way to it should be';
+  return fileSystemFailure(err, e.path ?? '');
+}
+
+function writeThroughTemp(path: string, data: string | Buffer, mode: number): void {
   const temp = `${path}.${process.pid}.${++tempCounter}.tmp`;
-  const mode = options.mode ?? 0o644;
   let fd: number;
   try {
     fd = openSync(temp, 'w', mode);
   } catch (err) {
     // The directory is made on the first write into it, not probed before every write.
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirectory(dirname(path));
     fd = openSync(temp, 'w', mode);
   }
   try {

@@ -3,10 +3,11 @@
  * ("setup already running"): a lock file created exclusively, holding the owner's PID. A lock whose PID is no longer
  * alive is stale (the owner crashed) and is taken over. Synchronous file calls, as in machine-dir.ts.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { unlinkQuietly } from './machine-dir.js';
 import { dirname } from 'node:path';
 import { CcmsimError } from '../errors.js';
+import { fileSystemFailure, isDirectory, makeDirectory } from '../make-directory.js';
 
 export interface MachineLock {
   readonly path: string;
@@ -41,7 +42,11 @@ function readOwner(path: string): number | undefined {
  * agents (tests, the fleet) share a PID, so the lock is held per file, not per process.
  */
 export async function acquireMachineLock(path: string, pid: number = process.pid, alive = isProcessAlive): Promise<MachineLock> {
-  mkdirSync(dirname(path), { recursive: true });
+  try {
+    makeDirectory(dirname(path));
+  } catch (err) {
+    throw new CcmsimError('CCMSIM_FILE_UNWRITABLE', `cannot make the folder of the machine lock ${path}: ${fileSystemFailure(err, dirname(path))}`, { cause: err });
+  }
   let tookOverFrom: number | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -64,6 +69,8 @@ export async function acquireMachineLock(path: string, pid: number = process.pid
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // A directory in the lock's place is no other ccmsetup: say what it is rather than "setup already running".
+      if (isDirectory(path)) throw new CcmsimError('CCMSIM_FILE_UNWRITABLE', `cannot write the machine lock ${path}: a directory is in its place`);
       const owner = readOwner(path);
       // An unreadable lock may be one being written right now; treat it as held unless it stays unreadable.
       if (owner !== undefined && alive(owner)) {

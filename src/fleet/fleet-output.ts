@@ -5,7 +5,7 @@
 import { accessSync, constants, createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { CcmsimError } from '../errors.js';
-import { directoryFailure, makeDirectory } from '../make-directory.js';
+import { fileSystemFailure, makeDirectory } from '../make-directory.js';
 import type { FleetRunResult } from './fleet-engine.js';
 import type { FleetEvent } from './fleet-metrics.js';
 import { readShardFiles, SHARD_FILES } from './fleet-shard-files.js';
@@ -68,7 +68,7 @@ export function prepareOutDir(dir: string): void {
   try {
     makeDirectory(dir);
   } catch (err) {
-    throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} cannot be created: ${directoryFailure(err, dir)}`, { cause: err });
+    throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} cannot be created: ${fileSystemFailure(err, dir)}`, { cause: err });
   }
 }
 

@@ -6,7 +6,7 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { CcmsimError } from '../errors.js';
-import { directoryFailure, makeDirectory } from '../make-directory.js';
+import { fileSystemFailure, makeDirectory } from '../make-directory.js';
 
 export const SITE_DIR_ENV = 'CCMSIM_SITE_DIR';
 export const DEFAULT_SITE_DIR = join('.ccmsim', 'site');
@@ -57,7 +57,7 @@ export function ensureSiteDirs(paths: SitePaths): void {
     mkdirSync(paths.mpLogs, { recursive: true });
     mkdirSync(paths.cmgLogs, { recursive: true });
   } catch (err) {
-    throw new CcmsimError('CCMSIM_SITE_STATE', `cannot create the site directory ${paths.root}: ${directoryFailure(err, paths.root)}`, { cause: err });
+    throw new CcmsimError('CCMSIM_SITE_STATE', `cannot create the site directory ${paths.root}: ${fileSystemFailure(err, paths.root)}`, { cause: err });
   }
 }
 
@@ -72,7 +72,7 @@ export function earlierSiteFiles(paths: SitePaths): string[] {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw new CcmsimError('CCMSIM_SITE_STATE', `cannot read the site's key folder ${paths.pki}: ${directoryFailure(err, paths.pki)}`, { cause: err });
+    throw new CcmsimError('CCMSIM_SITE_STATE', `cannot read the site's key folder ${paths.pki}: ${fileSystemFailure(err, paths.pki)}`, { cause: err });
   }
   const rootName = paths.rootCertificate.slice(paths.pki.length + 1);
   return names.filter((n) => n.endsWith('.key') || n === rootName).sort();

@@ -3,7 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random } from '../../src/clock/random.js';
@@ -104,6 +104,21 @@ describe('the machine directory', () => {
     expect(readdirSync(join(dir, 'a'))).toEqual(['secret.key']);
     expect(statSync(target).mode & 0o777).toBe(0o600);
   });
+
+  it('a write that cannot land is one CCMSIM_FILE_UNWRITABLE line naming the file, leaving no temporary file', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'ccmsetup.cab'));
+    await expect(writeFileAtomic(join(dir, 'ccmsetup.cab'), 'x')).rejects.toMatchObject({
+      code: 'CCMSIM_FILE_UNWRITABLE',
+      message: `cannot write ${join(dir, 'ccmsetup.cab')}: a directory is in its place`,
+    });
+    writeFileSync(join(dir, 'Windows'), 'a file where a folder belongs');
+    await expect(writeFileAtomic(join(dir, 'Windows', 'SMSCFG.ini'), 'x')).rejects.toMatchObject({
+      code: 'CCMSIM_FILE_UNWRITABLE',
+      message: `cannot write ${join(dir, 'Windows', 'SMSCFG.ini')}: a file stands where a folder on the way to it should be`,
+    });
+    expect(readdirSync(dir).sort()).toEqual(['Windows', 'ccmsetup.cab']);
+  });
 });
 
 describe('the machine lock', () => {
@@ -116,6 +131,13 @@ describe('the machine lock', () => {
     await first.release();
     const again = await acquireMachineLock(path);
     await again.release();
+  });
+
+  it('a directory in the lock\'s place is said as such (it read "setup already running", return code 8)', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'ccmsetup.lock');
+    mkdirSync(path);
+    await expect(acquireMachineLock(path)).rejects.toMatchObject({ code: 'CCMSIM_FILE_UNWRITABLE', message: `cannot write the machine lock ${path}: a directory is in its place` });
   });
 
   it('takes over a stale lock left by a dead process', async () => {
