@@ -263,8 +263,8 @@ export function stopwatchMs(): number {
   return performance.now();
 }
 
-/** The fields of an ISO 8601 date or date-time as written; `offsetMinutes` is undefined when no zone was given. */
-export interface IsoDateTime {
+/** A date and time of day by its fields, in no particular zone. */
+export interface CalendarDateTime {
   year: number;
   /** 1–12. */
   month: number;
@@ -273,6 +273,10 @@ export interface IsoDateTime {
   minute: number;
   second: number;
   millisecond: number;
+}
+
+/** The fields of an ISO 8601 date or date-time as written; `offsetMinutes` is undefined when no zone was given. */
+export interface IsoDateTime extends CalendarDateTime {
   /** East of UTC (`+02:00` is 120, `Z` is 0). */
   offsetMinutes: number | undefined;
 }

@@ -1,6 +1,6 @@
 // A site directory whose database was lost, emptied or damaged is refused with one CCMSIM_SITE_STATE line and left
 // exactly as found; it never silently becomes a new site (new keys, new hierarchy ID, every token and client orphaned).
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -10,15 +10,9 @@ import { ensureSiteDirs, resolveSiteDir, sitePaths } from '../../src/site/site-d
 import { VirtualClock } from '../../src/clock/clock.js';
 import { Random } from '../../src/clock/random.js';
 import { createBulkToken } from '../../src/site/bulk-tokens.js';
-import { makeSite, START_MS, tempDir, testKeys, type SiteFixture } from './site-fixture.js';
+import { cleanupsAfterEach, makeSite, START_MS, tempDir, testKeys, type SiteFixture } from './site-fixture.js';
 
-let fixture: SiteFixture | undefined;
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  fixture?.cleanup();
-  fixture = undefined;
-  for (const c of cleanups.splice(0)) c();
-});
+const cleanups = cleanupsAfterEach();
 
 /** Every file under `dir` with a hash of its bytes (and its mode), to show a refusal changed nothing. */
 function snapshot(dir: string): Record<string, string> {
@@ -37,7 +31,8 @@ function snapshot(dir: string): Record<string, string> {
 
 /** A site made and closed, with a bulk token (so there is something to lose), then `damage` done to it. */
 async function closedSite(damage: (dir: string) => void): Promise<string> {
-  fixture = await makeSite();
+  const fixture: SiteFixture = await makeSite();
+  cleanups.push(fixture.cleanup);
   await createBulkToken(fixture.site, {});
   fixture.site.close();
   damage(fixture.dir);

@@ -2,6 +2,7 @@
  * Test fixture for the site-state tests: a fresh site directory under the OS temp dir, opened on a virtual clock with
  * the committed test keys (never generated), plus client certificates built from other test keys.
  */
+import { afterEach } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,15 @@ import { openSite, type OpenSiteOptions, type Site } from '../../src/site/site.j
 import { testKeyPair } from '../helpers/test-keys.js';
 
 export const START_MS = Date.parse('2026-03-01T09:00:00Z');
+
+/** Registers an afterEach that runs, and forgets, what a test pushed to the returned list (temp dirs, sites made). */
+export function cleanupsAfterEach(): Array<() => void> {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => {
+    for (const c of cleanups.splice(0)) c();
+  });
+  return cleanups;
+}
 
 /** Hands out test keys `first`, `first+1`, … (wrapping within 0..15). */
 export function testKeys(first = 0): KeyProvider {

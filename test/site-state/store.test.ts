@@ -10,14 +10,13 @@ import { resolveSiteDir, sitePaths } from '../../src/site/site-dir.js';
 import { Random } from '../../src/clock/random.js';
 import { VirtualClock } from '../../src/clock/clock.js';
 import { CcmsimError, isCcmsimError } from '../../src/errors.js';
-import { makeSite, START_MS, tempDir, testKeys, type SiteFixture } from './site-fixture.js';
+import { cleanupsAfterEach, makeSite, START_MS, tempDir, testKeys, type SiteFixture } from './site-fixture.js';
 
 let fixture: SiteFixture | undefined;
-const cleanups: Array<() => void> = [];
+const cleanups = cleanupsAfterEach();
 afterEach(() => {
   fixture?.cleanup();
   fixture = undefined;
-  for (const c of cleanups.splice(0)) c();
 });
 
 describe('site directory', () => {

@@ -3,19 +3,12 @@
  * an instant, and the instant of a local date and time, DST-aware. Offsets come from the log module's Windows bias
  * (UTC = local + bias), itself computed with Intl for the named zone.
  */
+import type { CalendarDateTime } from '../../clock/clock.js';
 import { biasMinutes } from '../../log/bias.js';
 import { DAY_MS, MINUTE_MS } from './duration.js';
 
-export interface LocalDateTime {
-  year: number;
-  /** 1–12. */
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-  millisecond: number;
-}
+/** A wall-clock date and time in the client's zone. */
+export type LocalDateTime = CalendarDateTime;
 
 /** The local date and time of `ms` in `timeZone`. */
 export function toLocal(ms: number, timeZone: string): LocalDateTime {
