@@ -7,7 +7,8 @@
  * The day's file stays open (a line per request was three file calls); with `batchWrites` (a fleet's busy site) the
  * lines of one event-loop turn go out in one write at its end, and `close` writes what is left.
  */
-import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { CcmsimError } from '../errors.js';
 import { join } from 'node:path';
 import { TurnBatch, writeAll } from '../log/turn-batch.js';
 import { scrub } from './server-logs.js';
@@ -64,6 +65,24 @@ export class IisLog {
   pathFor(timeMs: number): string {
     const iso = new Date(timeMs).toISOString();
     return join(this.dir, `u_ex${iso.slice(2, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}.log`);
+  }
+
+  /**
+   * Refuses a log folder or a day's file (the day of `nowMs`) that is something else (a directory in a file's place):
+   * each request would fail writing its line, a 500 that clients take for a busy server and retry for a day.
+   */
+  checkWritable(nowMs: number): void {
+    for (const [path, wanted] of [[this.dir, 'directory'], [this.pathFor(nowMs), 'file']] as const) {
+      let stat;
+      try {
+        stat = statSync(path);
+      } catch {
+        continue; // not there yet: made on the first line
+      }
+      if (wanted === 'file' ? !stat.isFile() : !stat.isDirectory()) {
+        throw new CcmsimError('CCMSIM_SITE_STATE', `the IIS log ${wanted} ${path} is not a ${wanted}, so the site cannot write it (remove what is there)`);
+      }
+    }
   }
 
   write(entry: IisLogEntry): void {

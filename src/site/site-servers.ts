@@ -70,6 +70,7 @@ export async function startSiteServers(site: Site, options: SiteServersOptions):
   logs.checkWritable();
   // The MP's IIS access log: one line per request, whatever its fate, including those the CMG forwards.
   const iis = new IisLog(site.paths, { batchWrites: options.batchLogWrites === true });
+  iis.checkWritable(clock.now());
   let addresses: SiteServerAddresses = { mpUrl: '', cmgUrl: undefined, cmgAddress: undefined, cmgPort: undefined };
   const mp = createMpEndpoints({ site, logs, addresses: () => addresses });
   const cmg = createCmgEndpoints({

@@ -1,7 +1,7 @@
 // The MP's IIS log on its own: a header on each new day's file, one line per request, batched lines written at the
 // end of the turn or at close, and a file that already exists appended to without a second header.
 import { describe, it, expect, afterEach } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IisLog, type IisLogEntry } from '../../src/site/iis-log.js';
@@ -21,6 +21,20 @@ function lines(log: IisLog, iso: string): string[] {
 }
 
 describe('the IIS access log', () => {
+  it("refuses up front a day's file or the log folder that is something else, naming it", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iis-'));
+    dirs.push(dir);
+    const log = new IisLog(sitePaths(dir));
+    const now = Date.parse('2026-03-01T10:00:00Z');
+    expect(() => log.checkWritable(now)).not.toThrow();
+    mkdirSync(log.pathFor(now), { recursive: true });
+    expect(() => log.checkWritable(now)).toThrow(
+      expect.objectContaining({ code: 'CCMSIM_SITE_STATE', message: `the IIS log file ${log.pathFor(now)} is not a file, so the site cannot write it (remove what is there)` }),
+    );
+    // Another day's file is not today's business.
+    expect(() => log.checkWritable(now + 86_400_000)).not.toThrow();
+  });
+
   it('starts each day with the W3C header and appends to an existing file without another', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ccmsim-iis-'));
     dirs.push(dir);
