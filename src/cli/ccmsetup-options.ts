@@ -3,7 +3,6 @@
  * both refuse the same mistakes with the same line. Light on purpose: `--parse-only` loads this, never the site,
  * crypto or agent flow modules.
  */
-import { parseStartTime } from '../clock/clock.js';
 import { pickSeed } from '../clock/random.js';
 import { CcmsimError } from '../errors.js';
 import type { AgentCommandLine, SimulateOption } from '../agent/ccmsetup-flow.js';
@@ -102,14 +101,8 @@ export function parseInstallOptions(simulatorArgs: readonly string[]): InstallOp
     }
     seed = Number(values['seed']);
   }
-  let startMs: number | undefined;
-  if (values['start'] !== undefined) {
-    try {
-      startMs = parseStartTime(values['start']);
-    } catch {
-      throw new CcmsimError('CCMSIM_USAGE', `--start ${values['start']}: not an ISO date-time (e.g. 2026-03-01T09:00:00Z)`);
-    }
-  }
+  // One rule with and without --run-for: a time without an offset is the machine's local time in --timezone.
+  const startMs = values['start'] !== undefined ? parseStartOption(values['start'], timeZone) : undefined;
   return {
     siteDir: values['site-dir'],
     siteUrl: values['site-url'],

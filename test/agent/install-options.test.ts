@@ -12,6 +12,8 @@ describe('simulator options', () => {
     const o = parseInstallOptions(['--seed=42', '--timezone', 'Europe/Paris', '--json', '--network=internet', '--simulate', 'pending-reboot', '--start', '2026-06-01T08:00:00Z', '--computer-name', 'pc-01']);
     expect(o).toMatchObject({ seed: 42, seedGiven: true, timeZone: 'Europe/Paris', json: true, network: 'internet', simulate: 'pending-reboot', computerName: 'PC-01' });
     expect(o.startMs).toBe(Date.UTC(2026, 5, 1, 8, 0, 0));
+    // Without an offset it is the machine's local time in --timezone, as with --run-for (it was UTC here, local there).
+    expect(parseInstallOptions(['--timezone', 'Europe/Paris', '--start', '2028-01-31T10:00']).startMs).toBe(Date.UTC(2028, 0, 31, 9, 0));
   });
 
   it('refuse each mistake with one line naming the option', () => {
@@ -20,7 +22,7 @@ describe('simulator options', () => {
       [['--network', 'wan'], /--network takes intranet or internet/],
       [['--timezone', 'Mars/Olympus'], /not an IANA time zone/],
       [['--seed', '0'], /--seed 0: must be an integer/],
-      [['--start', 'yesterday'], /--start yesterday: not an ISO date-time/],
+      [['--start', 'yesterday'], /--start: 'yesterday' is not a valid ISO date-time/],
       [['--simulate', 'crash'], /--simulate takes pending-reboot or prereq-failure/],
       [['--machine-dir'], /--machine-dir needs a value/],
       [['--site-url', ''], /^--site-url is empty: give the URL of a running ccmsim site serve's MP/],

@@ -109,7 +109,7 @@ describe('ccmsetup-sim --parse-only', () => {
       [['--computer-name', 'bad_name!!'], "--computer-name bad_name!!: must be 1 to 15 characters A-Z, 0-9 or '-', start with a letter or digit, and not be all digits"],
       [['--seed', 'abc'], '--seed abc: must be an integer from 1 to 2147483647'],
       [['--timezone', 'Mars/X'], '--timezone Mars/X: not an IANA time zone (e.g. UTC, Europe/Paris, America/Los_Angeles)'],
-      [['--start', 'garbage'], '--start garbage: not an ISO date-time (e.g. 2026-03-01T09:00:00Z)'],
+      [['--start', 'garbage'], "--start: 'garbage' is not a valid ISO date-time (e.g. 2028-01-31T10:00 local, or 2028-01-31T10:00:00Z)"],
       [['--site-dir', 'a', '--site-url', 'http://127.0.0.1:1'], 'give either --site-dir (embedded site) or --site-url (a running ccmsim site serve), not both'],
       [['--simulate', 'crash'], '--simulate takes pending-reboot or prereq-failure, not "crash"'],
       [['--restart-every', '1d'], '--restart-every only applies with --run-for <duration>'],
