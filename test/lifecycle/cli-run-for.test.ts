@@ -89,6 +89,25 @@ describe('ccmsetup-sim --run-for', () => {
     expect(existsSync(join(dir, 'PC1'))).toBe(false);
   });
 
+  it("an expired token presented within the site's 5-minute clock skew renews through the CMG, and the timeline says why", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccmsim-runfor-'));
+    dirs.push(dir);
+    Object.assign(installCliOverrides, { keys: testKeys(6), siteKeys: testKeys(0) });
+    const io = captureIo({ cwd: dir });
+    const code = await main(
+      ['/mp:http://MP01.CONTOSO.COM', 'SMSSITECODE=ABC', `--site-dir=${join(dir, 'site')}`, '--machine-dir', join(dir, 'PC3'), '--computer-name', 'PC3',
+        '--start', '2028-01-10T09:00:00Z', '--run-for', '100d', '--restart-every', '90d', '--roam', 'intranet:0d-20d,internet:20d-', '--json'],
+      io,
+    );
+    expect(code).toBe(0);
+    const doc = JSON.parse(io.stdoutText) as { lifecycle: { entries: Array<{ kind: string; via?: string; why?: string; detail: string; atMs: number }> } };
+    const lapsed = doc.lifecycle.entries.find((e) => e.kind === 'lapsed')!;
+    const renewed = doc.lifecycle.entries.find((e) => e.kind === 'renewed')!;
+    expect([renewed.via, renewed.why]).toEqual(['CMG', 'expired']);
+    expect(renewed.atMs - lapsed.atMs).toBeLessThanOrEqual(5 * 60_000);
+    expect(renewed.detail).toContain("(expired, still within the site's 5-minute clock skew)");
+  });
+
   it('works from the ccmsetup-sim front door: an intranet install that roams to the internet renews through the CMG', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ccmsim-runfor-'));
     dirs.push(dir);

@@ -172,6 +172,13 @@ describe('the lifecycle against the embedded site', () => {
     const active = w.connection.site!.certificates().find((c) => c.role === 'token-signing' && c.status === 'active')!;
     expect(t.final.find((f) => f.client === 'NETPC')!.token!.signer).toBe(active.thumbprint);
     expect(of(t, 'OFFICE', 'refused')).toHaveLength(0);
+    // The log says what happens next (a new token through the CMG, this startup), not "go to the intranet"; and the
+    // token it replaces, with 45 days left, is not "already expired or close to expire".
+    const logs = join(w.dir, 'NETPC', 'Windows', 'CCM', 'Logs');
+    const startup = readFileSync(join(logs, 'ClientIDManagerStartup.log'), 'utf8');
+    expect(startup).toContain('The client token is signed by a retired SMS Token Signing certificate. The client requests a new token, signed with the new certificate.');
+    expect(startup).not.toContain('internal network to receive a token signed with the new certificate');
+    expect(readFileSync(join(logs, 'CcmMessaging.log'), 'utf8').match(/close to expire/g)).toHaveLength(1);
   });
 
   it('CMG disabled: every internet token client is refused from then on, intranet clients keep renewing', async () => {

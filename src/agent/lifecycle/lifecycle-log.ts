@@ -74,14 +74,18 @@ export const LIFECYCLE_LINES = {
   /** [sim] the precise reason, from the simulated site's X-CCMSim-Error header. */
   refusedBecause: (via: Via, refusal: Refusal) =>
     msg(2, 'ccmmessaging.cpp:2260', `The ${via === 'CMG' ? 'cloud management gateway' : 'management point'} refused the request: HTTP ${refusal.httpStatus}, ${refusal.code} (${refusal.message})`),
-  /** [sim] after an expired or retired-signer refusal: the documented way out. */
-  mustUseInternalMp: (why: 'expired' | 'signer-retired') =>
+  /**
+   * [sim] after an expired or retired-signer refusal: what the client does next. An expired token takes the documented
+   * way out (the internal MP); a retired signer's token, still valid, is renewed through the CMG in the same startup
+   * (docs/lifecycle.md), so that line must not send the client to the intranet.
+   */
+  tokenUnusable: (why: 'expired' | 'signer-retired') =>
     cidm(
       2,
       'ccmtoken.cpp:290',
       why === 'expired'
         ? `The client token has expired. The client must connect to a management point on the internal network to receive a new token.`
-        : `The client token is signed by a retired SMS Token Signing certificate. The client must connect to a management point on the internal network to receive a token signed with the new certificate.`,
+        : `The client token is signed by a retired SMS Token Signing certificate. The client requests a new token, signed with the new certificate.`,
     ),
   /** [sim] CMG not allowed by client settings. */
   cmgNotAllowed: () =>
@@ -150,7 +154,8 @@ export function logStart(
       return;
     case 'renewing':
       log.write(LIFECYCLE_LINES.renewalDue(event.token, event.why, tz));
-      if (event.token !== undefined) log.write(LIFECYCLE_LINES.closeToExpire(event.token, tz));
+      // Not for a retired signer's token: it may have 80 days left, and the line says "expired or close to expire".
+      if (event.token !== undefined && event.why !== 'signer-retired') log.write(LIFECYCLE_LINES.closeToExpire(event.token, tz));
       log.write(LIFECYCLE_LINES.gettingToken(event.url));
       return;
     case 'renewed':
@@ -165,8 +170,8 @@ export function logStart(
         log.write(LIFECYCLE_LINES.stsFailed('ClientIDManagerStartup', r.hresult));
       } else log.write(LIFECYCLE_LINES.postFailed(event.url, r.hresult));
       log.write(LIFECYCLE_LINES.refusedBecause(event.via, r));
-      if (r.code === 'CCMSIM_TOKEN_EXPIRED') log.write(LIFECYCLE_LINES.mustUseInternalMp('expired'));
-      else if (r.code === 'CCMSIM_TOKEN_SIGNER_RETIRED' || r.code === 'CCMSIM_TOKEN_UNKNOWN_KEY') log.write(LIFECYCLE_LINES.mustUseInternalMp('signer-retired'));
+      if (r.code === 'CCMSIM_TOKEN_EXPIRED') log.write(LIFECYCLE_LINES.tokenUnusable('expired'));
+      else if (r.code === 'CCMSIM_TOKEN_SIGNER_RETIRED' || r.code === 'CCMSIM_TOKEN_UNKNOWN_KEY') log.write(LIFECYCLE_LINES.tokenUnusable('signer-retired'));
       else if (r.code === 'CCMSIM_CMG_NOT_ALLOWED') log.write(LIFECYCLE_LINES.cmgNotAllowed());
       return;
     }

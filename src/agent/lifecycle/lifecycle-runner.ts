@@ -9,7 +9,7 @@ import { CcmsimError } from '../../errors.js';
 import type { SiteEventAction } from './lifecycle-options.js';
 import { formatLocalIso } from './local-time.js';
 import type { ClientRuntime, ClientStartResult, SiteControl } from './client-runtime.js';
-import type { HeldToken } from './renewal-rule.js';
+import type { HeldToken, RenewReason, Via } from './renewal-rule.js';
 import { locationAt, locationChanges, restartTime, type ClientSchedule } from './schedule.js';
 import { finalStatus, tokenSummary, type ClientFinalState, type Timeline, type TimelineEntry } from './timeline.js';
 
@@ -123,7 +123,7 @@ export async function runLifecycle(options: RunLifecycleOptions): Promise<Timeli
           tokenId: result.token.tokenId,
           expiresMs: result.token.expiresMs,
           expires: formatLocalIso(result.token.expiresMs, tz),
-          detail: `new token ${result.token.tokenId} (${result.why === 'due' ? '30 days or more old' : result.why}), signed by ${result.token.signer}`,
+          detail: `new token ${result.token.tokenId} (${renewalWhy(result.why, result.via)}), signed by ${result.token.signer}`,
         });
         watchExpiry(result.token);
       } else if (result.action === 'refused') {
@@ -157,4 +157,12 @@ export async function runLifecycle(options: RunLifecycleOptions): Promise<Timeli
     };
   });
   return { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), entries, final };
+}
+
+/** Why a renewal happened, for the timeline. An expired token renewed through the CMG was presented within the site's
+ * 5-minute clock skew (docs/protocol.md): the timeline says so, as its lapse was recorded just before. */
+function renewalWhy(why: RenewReason, via: Via): string {
+  if (why === 'due') return '30 days or more old';
+  if (why === 'expired' && via === 'CMG') return "expired, still within the site's 5-minute clock skew";
+  return why;
 }
