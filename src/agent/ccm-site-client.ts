@@ -26,7 +26,6 @@ function siteVersionOf(build: string): string {
   return `5.00.${build}.1000`;
 }
 
-/** Turns a non-2xx answer into the error the agent logs, keeping the site's own code and message. */
 /** A refusal's reason: the `<Error>` text of an XML reply (the token service answers in XML), else its first line. */
 function reasonOf(body: string): string {
   const inXml = body.startsWith('<') ? /<Error>([^<]*)<\/Error>/.exec(body)?.[1] : undefined;
@@ -34,6 +33,7 @@ function reasonOf(body: string): string {
   return body.split(/\r?\n/)[0] ?? '';
 }
 
+/** Turns a non-2xx answer into the error the agent logs, keeping the site's own code and message. */
 export function refusalError(reply: HttpReply, url: string, auth: RequestAuth): CcmsimError {
   const code = (reply.headers['x-ccmsim-error'] ?? '') as ErrorCode;
   const text = reasonOf(reply.body.toString('utf8').trim());

@@ -11,6 +11,8 @@ import {
   extractLifecycleArgs,
   parseLifecycleOptions,
   parseStartOption,
+  RUN_FOR_ONLY_OPTIONS,
+  runForOnly,
   type LifecycleOptions,
   type RawLifecycleOptions,
 } from '../agent/lifecycle/lifecycle-options.js';
@@ -35,9 +37,6 @@ export const DEFAULT_TIME_ZONE = 'UTC';
 
 const VALUE_OPTIONS = ['site-dir', 'site-url', 'machine-dir', 'computer-name', 'network', 'timezone', 'seed', 'simulate', 'start'] as const;
 
-/** The `--run-for` family (taken out before these options are read when `--run-for` is given). */
-const RUN_FOR_ONLY_OPTIONS = ['restart-every', 'restart-at', 'roam', 'offline', 'site-event'] as const;
-
 /** What an empty value option is told to give instead. */
 const EMPTY_VALUE_HINT: Partial<Record<string, string>> = {
   'site-dir': 'a directory, or leave the option out for $CCMSIM_SITE_DIR, else .ccmsim/site',
@@ -51,18 +50,17 @@ export function parseInstallOptions(simulatorArgs: readonly string[]): InstallOp
   let json = false;
   for (let i = 0; i < simulatorArgs.length; i++) {
     const arg = simulatorArgs[i]!;
-    const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
+    const m = /^--([A-Za-z-]+)(?:=(.*))?$/s.exec(arg);
     if (!m) throw new CcmsimError('CCMSIM_USAGE', `unexpected simulator argument ${JSON.stringify(arg)}`);
-    const name = m[1]!;
+    // Case-insensitive like ccmsetup's own parameters (and like --run-for, which the splitter matches so).
+    const name = m[1]!.toLowerCase();
     if (name === 'json') {
       if (m[2] !== undefined && !/^(true|false)$/i.test(m[2])) throw new CcmsimError('CCMSIM_USAGE', '--json takes no value');
       json = m[2] === undefined || m[2].toLowerCase() === 'true';
       continue;
     }
-    if ((RUN_FOR_ONLY_OPTIONS as readonly string[]).includes(name)) {
-      // Known options, only not on their own: say what they need, as the --run-for parser does.
-      throw new CcmsimError('CCMSIM_USAGE', `--${name} only applies with --run-for <duration>`);
-    }
+    // Known options, only not on their own: say what they need, as the --run-for parser does.
+    if ((RUN_FOR_ONLY_OPTIONS as readonly string[]).includes(name)) runForOnly([name]);
     if (!(VALUE_OPTIONS as readonly string[]).includes(name)) {
       throw new CcmsimError('CCMSIM_USAGE', `unknown simulator option --${name} (known: --${[...VALUE_OPTIONS, 'json'].join(', --')})`);
     }

@@ -12,6 +12,8 @@ describe('simulator options', () => {
     const o = parseInstallOptions(['--seed=42', '--timezone', 'Europe/Paris', '--json', '--network=internet', '--simulate', 'pending-reboot', '--start', '2026-06-01T08:00:00Z', '--computer-name', 'pc-01']);
     expect(o).toMatchObject({ seed: 42, seedGiven: true, timeZone: 'Europe/Paris', json: true, network: 'internet', simulate: 'pending-reboot', computerName: 'PC-01' });
     expect(o.startMs).toBe(Date.UTC(2026, 5, 1, 8, 0, 0));
+    // Simulator option names are case-insensitive, like ccmsetup's own parameters.
+    expect(parseInstallOptions(['--Site-Dir', 's', '--JSON'])).toMatchObject({ siteDir: 's', json: true });
     // Without an offset it is the machine's local time in --timezone, as with --run-for (it was UTC here, local there).
     expect(parseInstallOptions(['--timezone', 'Europe/Paris', '--start', '2028-01-31T10:00']).startMs).toBe(Date.UTC(2028, 0, 31, 9, 0));
   });
@@ -30,6 +32,7 @@ describe('simulator options', () => {
       [['--machine-dir', ' '], /^--machine-dir is empty/],
       [['--colour', 'red'], /unknown simulator option --colour/],
       [['--restart-every', '1d'], /^--restart-every only applies with --run-for <duration>$/],
+      [['--Restart-At', '08:00'], /^--restart-at only applies with --run-for <duration>$/],
       [['--roam=internet:0d-'], /^--roam only applies with --run-for <duration>$/],
     ];
     for (const [args, message] of cases) expect(() => parseInstallOptions(args)).toThrow(message);

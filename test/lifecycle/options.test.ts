@@ -111,7 +111,7 @@ describe('the options together', () => {
 
   it('refuses stray options without --run-for, --restart-at with sub-day restarts and intranet periods under CCMALWAYSINF=1', () => {
     expect(parseLifecycleOptions({}, { alwaysInternet: false })).toBeUndefined();
-    expect(usageError(() => parseLifecycleOptions({ offline: '1d-2d' }, { alwaysInternet: false }))).toMatch(/--offline only apply with --run-for/);
+    expect(usageError(() => parseLifecycleOptions({ offline: '1d-2d' }, { alwaysInternet: false }))).toMatch(/^--offline only applies with --run-for <duration>$/);
     expect(usageError(() => parseLifecycleOptions({ runFor: '10d', restartEvery: '12h', restartAt: '08:00' }, { alwaysInternet: false }))).toMatch(
       /--restart-at needs --restart-every in whole days/,
     );

@@ -164,6 +164,14 @@ export interface RawLifecycleOptions {
   json?: boolean;
 }
 
+/** The options that only mean something after the install, with `--run-for`, as typed. */
+export const RUN_FOR_ONLY_OPTIONS = ['restart-every', 'restart-at', 'roam', 'offline', 'site-event'] as const;
+
+/** The usage error for options of that family given without `--run-for` (`names` as typed, without `--`). */
+export function runForOnly(names: readonly string[]): never {
+  usage(`--${names.join(', --')} only appl${names.length === 1 ? 'ies' : 'y'} with --run-for <duration>`);
+}
+
 /**
  * Validates the options together. Returns undefined when `--run-for` is absent (the others are then refused, so a
  * forgotten `--run-for` is not silently ignored). `alwaysInternet` is CCMALWAYSINF=1.
@@ -171,7 +179,7 @@ export interface RawLifecycleOptions {
 export function parseLifecycleOptions(raw: RawLifecycleOptions, context: { alwaysInternet: boolean }): LifecycleOptions | undefined {
   if (raw.runFor === undefined) {
     const stray = (['restartEvery', 'restartAt', 'roam', 'offline', 'siteEvent'] as const).filter((k) => raw[k] !== undefined);
-    if (stray.length > 0) usage(`--${stray.map(kebab).join(', --')} only apply with --run-for <duration>`);
+    if (stray.length > 0) runForOnly(stray.map(kebab));
     return undefined;
   }
   const runForMs = parseDuration(raw.runFor, '--run-for');
