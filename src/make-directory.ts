@@ -1,9 +1,10 @@
 /**
  * Owns `makeDirectory`: a directory and its missing ancestors, made one level at a time. Node 20's
  * `mkdirSync(dir, { recursive: true })` never returns for a path under /proc (it retries the parent forever at 100 % CPU);
- * a plain mkdir per level fails at once instead. Also `fileSystemFailure`: such a failure (or a file write's) in words.
+ * a plain mkdir per level fails at once instead. Also `fileSystemFailure` (such a failure, or a file write's, in words)
+ * and `whyCannotMake` (a directory that could not be made, found before making anything).
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statfsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 /** Whether `path` is a directory now (false when it is missing or anything else). */
@@ -54,4 +55,39 @@ export function fileSystemFailure(err: unknown, named: string): string {
     default:
       return e.message ?? String(err);
   }
+}
+
+/**
+ * File systems whose directories only the kernel makes (Linux magic numbers): mkdir fails there even for root, whom
+ * access() lets write anywhere.
+ */
+const KERNEL_FILE_SYSTEMS = new Map([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x64626720, 'debugfs'],
+  [0x73636673, 'securityfs'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+]);
+
+/** Why files cannot be made in the existing directory `dir`, or undefined. */
+export function unwritable(dir: string): string | undefined {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    return `${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? 'denied'})`;
+  }
+  const kind = process.platform === 'linux' ? KERNEL_FILE_SYSTEMS.get(statfsSync(dir).type) : undefined;
+  return kind === undefined ? undefined : `${dir} is on ${kind}, where only the kernel makes directories`;
+}
+
+/**
+ * Why `dir` could not be made, found without making anything: its nearest existing ancestor is not a writable
+ * directory (or is on a kernel file system). Undefined when it looks makeable (or already is a directory).
+ */
+export function whyCannotMake(dir: string): string | undefined {
+  // existsSync is false below a file too (ENOTDIR), so the walk stops at the file and names it; / always exists.
+  let at = dirname(resolve(dir));
+  while (!existsSync(at)) at = dirname(at);
+  return statSync(at).isDirectory() ? unwritable(at) : `${at} is not a directory`;
 }

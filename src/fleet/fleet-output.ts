@@ -2,10 +2,10 @@
  * Owns a fleet run's output directory: summary.json, agents.ndjson (one outcome per agent), events.ndjson (one event
  * per line, k6's Point shape) and report.html; and `mergeFleetDirs`, which combines shard directories into one.
  */
-import { accessSync, constants, createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, statfsSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CcmsimError } from '../errors.js';
-import { fileSystemFailure, makeDirectory } from '../make-directory.js';
+import { fileSystemFailure, makeDirectory, unwritable, whyCannotMake } from '../make-directory.js';
 import type { FleetRunResult } from './fleet-engine.js';
 import type { FleetEvent } from './fleet-metrics.js';
 import { readShardFiles, SHARD_FILES } from './fleet-shard-files.js';
@@ -13,30 +13,6 @@ import { agentsNdjson, buildSummary, mergeSummaries, type FleetSummary } from '.
 import { renderReport } from './fleet-report.js';
 
 export const OUTPUT_FILES = { ...SHARD_FILES, report: 'report.html' } as const;
-
-/**
- * File systems whose directories only the kernel makes (Linux magic numbers): mkdir fails there even for root, whom
- * access() lets write anywhere.
- */
-const KERNEL_FILE_SYSTEMS = new Map([
-  [0x9fa0, 'proc'],
-  [0x62656572, 'sysfs'],
-  [0x64626720, 'debugfs'],
-  [0x73636673, 'securityfs'],
-  [0x27e0eb, 'cgroup'],
-  [0x63677270, 'cgroup2'],
-]);
-
-/** Why files cannot be made in the existing directory `dir`, or undefined. */
-function unwritable(dir: string): string | undefined {
-  try {
-    accessSync(dir, constants.W_OK | constants.X_OK);
-  } catch (err) {
-    return `${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? 'denied'})`;
-  }
-  const kind = process.platform === 'linux' ? KERNEL_FILE_SYSTEMS.get(statfsSync(dir).type) : undefined;
-  return kind === undefined ? undefined : `${dir} is on ${kind}, where only the kernel makes directories`;
-}
 
 /**
  * `--out` must be new or empty (a run never mixes with an earlier one's files), and makeable: its nearest existing
@@ -55,10 +31,7 @@ export function checkOutDir(dir: string): void {
     if (why !== undefined) throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} cannot be written: ${why}`);
     return;
   }
-  // existsSync is false below a file too (ENOTDIR), so the walk stops at the file and names it; / always exists.
-  let at = dirname(resolve(dir));
-  while (!existsSync(at)) at = dirname(at);
-  const why = statSync(at).isDirectory() ? unwritable(at) : `${at} is not a directory`;
+  const why = whyCannotMake(dir);
   if (why !== undefined) throw new CcmsimError('CCMSIM_USAGE', `--out ${dir} cannot be created: ${why}`);
 }
 
