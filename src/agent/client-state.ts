@@ -4,12 +4,13 @@
  * are kept in memory by their PEM text, so re-reading the store costs file reads, not key parsing.
  * The bulk registration token never appears here: nothing in this module has a field that could hold it.
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, createSecretKey, hkdfSync } from 'node:crypto';
 import { CcmsimError } from '../errors.js';
 import { LruCache } from '../lru-cache.js';
+import { fileSystemFailure, makeDirectory } from '../make-directory.js';
 import { pemToDer } from '../crypto/certificate.js';
 import type { ClientLogSettings } from './client-logs.js';
 import type { MachineHardware } from './hardware.js';
@@ -227,7 +228,12 @@ export async function writeCachedToken(
 
 /** Saves a certificate and its private key in the SMS store (`<thumbprint>.cer` PEM, `<thumbprint>.key` PEM 0600). */
 export async function storeCertificate(paths: MachinePaths, thumbprint: string, pem: string, privateKey: KeyObject): Promise<void> {
-  mkdirSync(paths.certStore, { recursive: true, mode: 0o700 });
+  try {
+    // makeDirectory, not a recursive mkdir: that one spins forever under /proc, and its EEXIST/ENOTDIR surfaced as an internal error.
+    makeDirectory(paths.certStore, 0o700);
+  } catch (err) {
+    throw new CcmsimError('CCMSIM_FILE_UNWRITABLE', `cannot make the certificate store ${paths.certStore}: ${fileSystemFailure(err, paths.certStore)}`, { cause: err });
+  }
   const keyPem = exportPkcs8Pem(privateKey);
   await writeFileAtomic(join(paths.certStore, `${thumbprint}.key`), keyPem, { mode: 0o600 });
   await writeFileAtomic(join(paths.certStore, `${thumbprint}.cer`), pem);

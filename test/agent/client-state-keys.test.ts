@@ -1,5 +1,5 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createCipheriv, hkdfSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,5 +72,23 @@ describe('the SMS store keeps parsed keys without ever serving a stale one', () 
       tag: cipher.getAuthTag().toString('base64'),
       ciphertext: ciphertext.toString('base64'),
     });
+  });
+});
+
+describe('the SMS store folder', () => {
+  it('is made owner-only (0700), and a file in its way is one CCMSIM_FILE_UNWRITABLE line naming that file', async () => {
+    const paths = machine();
+    await storeCertificate(paths, 'AA', CERT, testKeyPair(5).privateKey);
+    expect(statSync(paths.certStore).mode & 0o777).toBe(0o700);
+
+    const blocked = machine();
+    mkdirSync(blocked.ccmDir, { recursive: true });
+    const inTheWay = join(blocked.ccmDir, 'CertStore');
+    writeFileSync(inTheWay, 'a file where the folder belongs');
+    await expect(storeCertificate(blocked, 'AA', CERT, testKeyPair(5).privateKey)).rejects.toMatchObject({
+      code: 'CCMSIM_FILE_UNWRITABLE',
+      message: `cannot make the certificate store ${blocked.certStore}: a file is in the way: ${inTheWay} is not a directory`,
+    });
+    expect(readFileSync(inTheWay, 'utf8')).toBe('a file where the folder belongs');
   });
 });
