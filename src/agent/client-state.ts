@@ -11,7 +11,7 @@ import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, cr
 import { CcmsimError } from '../errors.js';
 import { LruCache } from '../lru-cache.js';
 import { fileSystemFailure, makeDirectory } from '../make-directory.js';
-import { pemToDer } from '../crypto/certificate.js';
+import { certificateDerProblem, pemToDer, sha1Thumbprint } from '../crypto/certificate.js';
 import type { ClientLogSettings } from './client-logs.js';
 import type { MachineHardware } from './hardware.js';
 import { machinePaths, readTextIfExists, removeIfExists, writeFileAtomic, type MachinePaths } from './machine-dir.js';
@@ -242,6 +242,8 @@ export async function storeCertificate(paths: MachinePaths, thumbprint: string, 
 /**
  * A certificate and its key from the SMS store; undefined when either file is missing. A file that is there but holds
  * no certificate or no private key is CCMSIM_FILE_UNREADABLE naming it (not replaced: it is the client's identity).
+ * The certificate must have a certificate's structure and the SHA-1 thumbprint its file is named by: anything else
+ * (garbage that merely starts like DER, another certificate copied over it) would be sent to the site as this client's.
  */
 export async function loadCertificate(paths: MachinePaths, thumbprint: string): Promise<StoredCertificate | undefined> {
   const cerPath = join(paths.certStore, `${thumbprint}.cer`);
@@ -250,6 +252,8 @@ export async function loadCertificate(paths: MachinePaths, thumbprint: string): 
   const keyPem = await readTextIfExists(keyPath);
   if (pem === undefined || keyPem === undefined) return undefined;
   const der = pemToDer(pem, `the certificate file ${cerPath}`);
+  const problem = certificateDerProblem(der) ?? thumbprintProblem(der, thumbprint);
+  if (problem !== undefined) throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `the certificate file ${cerPath} is damaged: ${problem}`);
   let keys: { privateKey: KeyObject; publicKey: KeyObject };
   try {
     keys = keysOfPem(keyPem);
@@ -257,6 +261,11 @@ export async function loadCertificate(paths: MachinePaths, thumbprint: string): 
     throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `the private key file ${keyPath} is damaged: not a PEM private key`);
   }
   return { thumbprint, pem, der, ...keys };
+}
+
+function thumbprintProblem(der: Buffer, thumbprint: string): string | undefined {
+  const actual = sha1Thumbprint(der);
+  return actual === thumbprint.toUpperCase() ? undefined : `its SHA-1 thumbprint is ${actual}, not the one its name gives`;
 }
 
 export async function listStoredCertificates(paths: MachinePaths): Promise<string[]> {

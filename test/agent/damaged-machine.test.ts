@@ -113,6 +113,26 @@ describe('unusable files of an installed client', () => {
       },
       /certificate file .*\.cer is not a PEM certificate \(CCMSIM_FILE_UNREADABLE\)/,
     ],
+    [
+      // It began 0x30, which was all that was checked: exit 0, "Found existing … certificate", the garbage kept.
+      'a certificate whose DER is garbage',
+      (m) => {
+        const cer = join(store(m), readdirSync(store(m)).find((f) => f.endsWith('.cer'))!);
+        writeFileSync(cer, '-----BEGIN CERTIFICATE-----\nMAAA\n-----END CERTIFICATE-----\n');
+        return cer;
+      },
+      /certificate file .*\.cer is damaged: not DER.* \(CCMSIM_FILE_UNREADABLE\)/,
+    ],
+    [
+      'a certificate copied over the other',
+      (m) => {
+        const [first, second] = readdirSync(store(m)).filter((f) => f.endsWith('.cer')).sort();
+        const cer = join(store(m), second!);
+        writeFileSync(cer, readFileSync(join(store(m), first!)));
+        return cer;
+      },
+      /certificate file .*\.cer is damaged: its SHA-1 thumbprint is [0-9A-F]{40}, not the one its name gives \(CCMSIM_FILE_UNREADABLE\)/,
+    ],
     ...(['CCM/ccmsim-client.json', 'SMSCFG.ini'] as const).map((file): [string, (machine: string) => string, RegExp] => [
       `${file} replaced by a directory`,
       (m) => {
