@@ -18,9 +18,10 @@ export function isDirectory(path: string): boolean {
 
 /**
  * Makes `path` and any missing ancestors. An existing directory is fine; any other failure is thrown (Node's error,
- * e.g. EEXIST naming a file that stands in the way).
+ * e.g. EEXIST naming a file that stands in the way). `mode` applies to every level made here (as with a recursive
+ * mkdir), not to those already there.
  */
-export function makeDirectory(path: string): void {
+export function makeDirectory(path: string, mode?: number): void {
   const missing: string[] = [];
   for (let p = resolve(path); !isDirectory(p); p = dirname(p)) {
     missing.push(p);
@@ -28,7 +29,7 @@ export function makeDirectory(path: string): void {
   }
   for (const p of missing.reverse()) {
     try {
-      mkdirSync(p);
+      mkdirSync(p, mode === undefined ? undefined : { mode });
     } catch (err) {
       // Made meanwhile by someone else: what we wanted.
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' && isDirectory(p)) continue;

@@ -14,6 +14,15 @@ describe('makeDirectory', () => {
     makeDirectory(root);
   });
 
+  it('gives every level it makes the mode asked for, and leaves the levels already there alone', () => {
+    const root = mkdtempSync(join(tmpdir(), 'make-dir-'));
+    const before = statSync(root).mode & 0o777;
+    makeDirectory(join(root, 'a', 'b'), 0o700);
+    expect(statSync(join(root, 'a')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(root, 'a', 'b')).mode & 0o777).toBe(0o700);
+    expect(statSync(root).mode & 0o777).toBe(before);
+  });
+
   it('throws when a file stands in the way', () => {
     const root = mkdtempSync(join(tmpdir(), 'make-dir-'));
     writeFileSync(join(root, 'f'), '');

@@ -174,25 +174,36 @@ class CcmsetupAgent {
     let finish: Finish;
     let failure: unknown;
     try {
-      for (;;) {
-        this.o.onEvent?.({ kind: 'phase', phase: this.phase });
-        const next = await this.step(this.phase);
-        if (next instanceof Finish) {
-          finish = next;
-          break;
+      try {
+        for (;;) {
+          this.o.onEvent?.({ kind: 'phase', phase: this.phase });
+          const next = await this.step(this.phase);
+          if (next instanceof Finish) {
+            finish = next;
+            break;
+          }
+          this.phase = next;
         }
-        this.phase = next;
+      } catch (err) {
+        failure = err;
+        finish = new Finish('failed', returnCodeFor(err));
+        // The failure may be the log itself (a file where its folder belongs): failing to log it must not replace it.
+        failedTo(() => this.logFailure(err));
+      } finally {
+        this.bulkToken = undefined;
       }
-    } catch (err) {
-      failure = err;
-      finish = new Finish('failed', returnCodeFor(err));
-      this.logFailure(err);
+      // A run that cannot write its last line (or close its logs) failed; a failure already there stays the one reported.
+      const lastLine = failedTo(() => this.ccmsetup(LINES.exiting(finish.exitCode)));
+      const closing = failedTo(() => this.logs.close());
+      const ending = lastLine ?? closing;
+      if (ending !== undefined && failure === undefined) {
+        failure = ending;
+        finish = new Finish('failed', returnCodeFor(ending));
+      }
     } finally {
-      this.bulkToken = undefined;
+      // Whatever happened: in-process agents (a fleet, tests) share one PID, so a leaked lock blocks the machine for good.
+      await this.lock?.release();
     }
-    this.ccmsetup(LINES.exiting(finish.exitCode));
-    this.logs.close();
-    await this.lock?.release();
     return this.outcome(finish, failure);
   }
 
@@ -265,8 +276,11 @@ class CcmsetupAgent {
       this.lock = await acquireMachineLock(this.paths.lockFile, this.o.lockPid ?? process.pid);
     } catch (err) {
       if (isCcmsimError(err, 'CCMSIM_SETUP_RUNNING')) {
-        this.ccmsetup(LINES.started(this.pid()));
-        this.ccmsetup(LINES.setupRunning(Number(err.details?.['pid'] ?? 0)));
+        // Logged if the log can be written; either way the run ends as "setup already running" (code 8).
+        failedTo(() => {
+          this.ccmsetup(LINES.started(this.pid()));
+          this.ccmsetup(LINES.setupRunning(Number(err.details?.['pid'] ?? 0)));
+        });
       }
       throw err;
     }
@@ -935,6 +949,16 @@ class CcmsetupAgent {
 
   private location(line: CatalogLine): void {
     this.logs.write(line, this.clientThread);
+  }
+}
+
+/** Runs `fn`; what it throws is returned instead (a log write on a failure path must not become the failure). */
+function failedTo(fn: () => void): unknown {
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    return err;
   }
 }
 

@@ -4,13 +4,14 @@
  * are kept in memory by their PEM text, so re-reading the store costs file reads, not key parsing.
  * The bulk registration token never appears here: nothing in this module has a field that could hold it.
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, createSecretKey, hkdfSync } from 'node:crypto';
 import { CcmsimError } from '../errors.js';
 import { LruCache } from '../lru-cache.js';
-import { pemToDer } from '../crypto/certificate.js';
+import { fileSystemFailure, makeDirectory } from '../make-directory.js';
+import { certificateDerProblem, pemToDer, sha1Thumbprint } from '../crypto/certificate.js';
 import type { ClientLogSettings } from './client-logs.js';
 import type { MachineHardware } from './hardware.js';
 import { machinePaths, readTextIfExists, removeIfExists, writeFileAtomic, type MachinePaths } from './machine-dir.js';
@@ -227,7 +228,12 @@ export async function writeCachedToken(
 
 /** Saves a certificate and its private key in the SMS store (`<thumbprint>.cer` PEM, `<thumbprint>.key` PEM 0600). */
 export async function storeCertificate(paths: MachinePaths, thumbprint: string, pem: string, privateKey: KeyObject): Promise<void> {
-  mkdirSync(paths.certStore, { recursive: true, mode: 0o700 });
+  try {
+    // makeDirectory, not a recursive mkdir: that one spins forever under /proc, and its EEXIST/ENOTDIR surfaced as an internal error.
+    makeDirectory(paths.certStore, 0o700);
+  } catch (err) {
+    throw new CcmsimError('CCMSIM_FILE_UNWRITABLE', `cannot make the certificate store ${paths.certStore}: ${fileSystemFailure(err, paths.certStore)}`, { cause: err });
+  }
   const keyPem = exportPkcs8Pem(privateKey);
   await writeFileAtomic(join(paths.certStore, `${thumbprint}.key`), keyPem, { mode: 0o600 });
   await writeFileAtomic(join(paths.certStore, `${thumbprint}.cer`), pem);
@@ -236,6 +242,8 @@ export async function storeCertificate(paths: MachinePaths, thumbprint: string, 
 /**
  * A certificate and its key from the SMS store; undefined when either file is missing. A file that is there but holds
  * no certificate or no private key is CCMSIM_FILE_UNREADABLE naming it (not replaced: it is the client's identity).
+ * The certificate must have a certificate's structure and the SHA-1 thumbprint its file is named by: anything else
+ * (garbage that merely starts like DER, another certificate copied over it) would be sent to the site as this client's.
  */
 export async function loadCertificate(paths: MachinePaths, thumbprint: string): Promise<StoredCertificate | undefined> {
   const cerPath = join(paths.certStore, `${thumbprint}.cer`);
@@ -244,6 +252,8 @@ export async function loadCertificate(paths: MachinePaths, thumbprint: string): 
   const keyPem = await readTextIfExists(keyPath);
   if (pem === undefined || keyPem === undefined) return undefined;
   const der = pemToDer(pem, `the certificate file ${cerPath}`);
+  const problem = certificateDerProblem(der) ?? thumbprintProblem(der, thumbprint);
+  if (problem !== undefined) throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `the certificate file ${cerPath} is damaged: ${problem}`);
   let keys: { privateKey: KeyObject; publicKey: KeyObject };
   try {
     keys = keysOfPem(keyPem);
@@ -251,6 +261,11 @@ export async function loadCertificate(paths: MachinePaths, thumbprint: string): 
     throw new CcmsimError('CCMSIM_FILE_UNREADABLE', `the private key file ${keyPath} is damaged: not a PEM private key`);
   }
   return { thumbprint, pem, der, ...keys };
+}
+
+function thumbprintProblem(der: Buffer, thumbprint: string): string | undefined {
+  const actual = sha1Thumbprint(der);
+  return actual === thumbprint.toUpperCase() ? undefined : `its SHA-1 thumbprint is ${actual}, not the one its name gives`;
 }
 
 export async function listStoredCertificates(paths: MachinePaths): Promise<string[]> {

@@ -45,7 +45,7 @@ export async function acquireMachineLock(path: string, pid: number = process.pid
   try {
     makeDirectory(dirname(path));
   } catch (err) {
-    throw new CcmsimError('CCMSIM_FILE_UNWRITABLE', `cannot make the folder of the machine lock ${path}: ${fileSystemFailure(err, dirname(path))}`, { cause: err });
+    throw new CcmsimError('CCMSIM_FILE_UNWRITABLE', `cannot make ${dirname(path)}, the folder of the machine lock: ${fileSystemFailure(err, dirname(path))}`, { cause: err });
   }
   let tookOverFrom: number | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {

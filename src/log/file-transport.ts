@@ -6,10 +6,11 @@
  * With `batchWrites` (a fleet's busy site) the records of one event-loop turn go to the file in one write at the end
  * of the turn instead of one write each.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import TransportStream from 'winston-transport';
 import { CcmsimError } from '../errors.js';
+import { fileSystemFailure, makeDirectory } from '../make-directory.js';
 import { historyStamp } from './bias.js';
 import { TurnBatch, writeAll } from './turn-batch.js';
 import { MESSAGE, type CmLogInfo } from './winston-format.js';
@@ -60,6 +61,22 @@ export function loPathOf(path: string): string {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Opens `path` truncated, making its folder only when the open finds it missing (no mkdir or stat per file opened:
+ * a fleet opens thousands of logs). A file where a folder belongs (ENOTDIR) also goes through makeDirectory, whose
+ * error names that file.
+ */
+function openWriting(path: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+    makeDirectory(dirname(path));
+    return openSync(path, 'w');
+  }
 }
 
 export class CmFileTransport extends TransportStream {
@@ -113,14 +130,18 @@ export class CmFileTransport extends TransportStream {
     if (typeof text !== 'string') throw new CcmsimError('CCMSIM_INTERNAL', 'CM log transport got a record the CM format did not format');
     if (this.finished) throw new CcmsimError('CCMSIM_INTERNAL', `log ${this.path} is closed`);
     const bytes = Buffer.from(text, 'utf8');
-    if (this.fd === null) {
-      if (this.started) this.fd = openSync(this.path, 'a'); // resumed after suspend(): size and lines are known
-      else this.open();
+    try {
+      if (this.fd === null) {
+        if (this.started) this.fd = openSync(this.path, 'a'); // resumed after suspend(): size and lines are known
+        else this.open();
+      }
+      // A record that would push the file past maxSize rolls the log over first (unless the file holds no record yet).
+      if (this.size > this.emptySize && this.size + bytes.length > this.maxSize) this.rollover(info.time);
+      if (this.batch !== undefined) this.batch.add(bytes);
+      else writeAll(this.fd!, bytes);
+    } catch (err) {
+      throw this.unwritable(err);
     }
-    // A record that would push the file past maxSize rolls the log over first (unless the file holds no record yet).
-    if (this.size > this.emptySize && this.size + bytes.length > this.maxSize) this.rollover(info.time);
-    if (this.batch !== undefined) this.batch.add(bytes);
-    else writeAll(this.fd!, bytes);
     const firstLine = this.lines + 1;
     const breaks = countNewlines(text);
     this.lines += breaks;
@@ -144,9 +165,18 @@ export class CmFileTransport extends TransportStream {
     return this.size;
   }
 
+  /**
+   * A failure to make, open or write the file (a file where its folder belongs, a directory in its place, a full
+   * disk) as one line naming the log, rather than Node's error surfacing as an internal one.
+   */
+  private unwritable(err: unknown): CcmsimError {
+    if (err instanceof CcmsimError) return err;
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EISDIR' ? 'a directory is in its place' : fileSystemFailure(err, this.path);
+    return new CcmsimError('CCMSIM_FILE_UNWRITABLE', `cannot write the log ${this.path}: ${why}`, { cause: err });
+  }
+
   private open(): void {
-    this.started = true;
-    mkdirSync(dirname(this.path), { recursive: true });
     let existing = 0;
     try {
       const st = statSync(this.path);
@@ -164,10 +194,12 @@ export class CmFileTransport extends TransportStream {
     } else {
       this.startNewFile();
     }
+    // Only once the file is open: a failed open is tried again as a first open, with the same error.
+    this.started = true;
   }
 
   private startNewFile(): void {
-    this.fd = openSync(this.path, 'w');
+    this.fd = openWriting(this.path);
     writeAll(this.fd, BOM);
     this.size = BOM.length;
     this.emptySize = BOM.length;

@@ -1,13 +1,28 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createCipheriv, hkdfSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCertificate } from '../../src/crypto/certificate.js';
 import { loadCertificate, machinePaths, readCachedToken, storeCertificate, writeCachedToken } from '../../src/agent/client-state.js';
 import { testKeyPair, testKeyPem } from '../helpers/test-keys.js';
 
-/** The smallest PEM the store takes for a certificate (an empty DER SEQUENCE): these tests are about the keys. */
-const CERT = '-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n';
+/** Self-signed certificates for the store (these tests are about the keys; the store checks a certificate's shape and name). */
+function testCertificate(serial: string): { pem: string; thumbprint: string } {
+  const pair = testKeyPair(5);
+  const c = createCertificate({
+    subject: [{ name: 'CN', value: `SMS ${serial}` }],
+    publicKey: pair.publicKey,
+    privateKey: pair.privateKey,
+    serial,
+    notBefore: new Date(Date.UTC(2026, 0, 1)),
+    notAfter: new Date(Date.UTC(2126, 0, 1)),
+  });
+  return { pem: c.pem, thumbprint: c.thumbprint };
+}
+const A = testCertificate('0A');
+const B = testCertificate('0B');
+const CERT = A.pem;
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -24,13 +39,13 @@ describe('the SMS store keeps parsed keys without ever serving a stale one', () 
   it('stores the key as PKCS#8 PEM and loads the same key back, read after read', async () => {
     const paths = machine();
     const pair = testKeyPair(5);
-    await storeCertificate(paths, 'AA', CERT, pair.privateKey);
-    await storeCertificate(paths, 'BB', CERT, pair.privateKey);
-    const stored = readFileSync(join(paths.certStore, 'AA.key'), 'utf8');
+    await storeCertificate(paths, A.thumbprint, A.pem, pair.privateKey);
+    await storeCertificate(paths, B.thumbprint, B.pem, pair.privateKey);
+    const stored = readFileSync(join(paths.certStore, `${A.thumbprint}.key`), 'utf8');
     expect(stored).toBe(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    expect(readFileSync(join(paths.certStore, 'BB.key'), 'utf8')).toBe(stored);
-    const a = await loadCertificate(paths, 'AA');
-    const b = await loadCertificate(paths, 'AA');
+    expect(readFileSync(join(paths.certStore, `${B.thumbprint}.key`), 'utf8')).toBe(stored);
+    const a = await loadCertificate(paths, A.thumbprint);
+    const b = await loadCertificate(paths, A.thumbprint);
     expect(a!.privateKey.equals(pair.privateKey)).toBe(true);
     expect(a!.publicKey.equals(pair.publicKey)).toBe(true);
     expect(b!.privateKey.equals(a!.privateKey)).toBe(true);
@@ -38,12 +53,12 @@ describe('the SMS store keeps parsed keys without ever serving a stale one', () 
 
   it('a key file replaced on disk is read again, and a removed one is gone', async () => {
     const paths = machine();
-    await storeCertificate(paths, 'AA', CERT, testKeyPair(1).privateKey);
-    expect((await loadCertificate(paths, 'AA'))!.privateKey.equals(testKeyPair(1).privateKey)).toBe(true);
-    writeFileSync(join(paths.certStore, 'AA.key'), testKeyPem(2));
-    expect((await loadCertificate(paths, 'AA'))!.privateKey.equals(testKeyPair(2).privateKey)).toBe(true);
-    rmSync(join(paths.certStore, 'AA.key'));
-    expect(await loadCertificate(paths, 'AA')).toBeUndefined();
+    await storeCertificate(paths, A.thumbprint, A.pem, testKeyPair(1).privateKey);
+    expect((await loadCertificate(paths, A.thumbprint))!.privateKey.equals(testKeyPair(1).privateKey)).toBe(true);
+    writeFileSync(join(paths.certStore, `${A.thumbprint}.key`), testKeyPem(2));
+    expect((await loadCertificate(paths, A.thumbprint))!.privateKey.equals(testKeyPair(2).privateKey)).toBe(true);
+    rmSync(join(paths.certStore, `${A.thumbprint}.key`));
+    expect(await loadCertificate(paths, A.thumbprint)).toBeUndefined();
   });
 
   it('a token cached with one key reads back with it and not with another', async () => {
@@ -73,4 +88,43 @@ describe('the SMS store keeps parsed keys without ever serving a stale one', () 
       ciphertext: ciphertext.toString('base64'),
     });
   });
+});
+
+describe('the SMS store folder', () => {
+  it('is made owner-only (0700), and a file in its way is one CCMSIM_FILE_UNWRITABLE line naming that file', async () => {
+    const paths = machine();
+    await storeCertificate(paths, A.thumbprint, CERT, testKeyPair(5).privateKey);
+    expect(statSync(paths.certStore).mode & 0o777).toBe(0o700);
+
+    const blocked = machine();
+    mkdirSync(blocked.ccmDir, { recursive: true });
+    const inTheWay = join(blocked.ccmDir, 'CertStore');
+    writeFileSync(inTheWay, 'a file where the folder belongs');
+    await expect(storeCertificate(blocked, 'AA', CERT, testKeyPair(5).privateKey)).rejects.toMatchObject({
+      code: 'CCMSIM_FILE_UNWRITABLE',
+      message: `cannot make the certificate store ${blocked.certStore}: a file is in the way: ${inTheWay} is not a directory`,
+    });
+    expect(readFileSync(inTheWay, 'utf8')).toBe('a file where the folder belongs');
+  });
+});
+
+describe('a certificate in the SMS store', () => {
+  // pemToDer only looked at the first byte: garbage starting 0x30, or another certificate copied over the file, was
+  // taken as the client's own and sent to the site.
+  for (const [what, content, problem] of [
+    ['garbage that starts like DER', '-----BEGIN CERTIFICATE-----\nMAAA\n-----END CERTIFICATE-----\n', /is damaged: not DER/],
+    ['an empty SEQUENCE', '-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n', /is damaged: not an X\.509 certificate/],
+    ['another certificate', B.pem, new RegExp(`is damaged: its SHA-1 thumbprint is ${B.thumbprint}, not the one its name gives`)],
+  ] as const) {
+    it(`holding ${what} is CCMSIM_FILE_UNREADABLE naming the file, which stays as it is`, async () => {
+      const paths = machine();
+      await storeCertificate(paths, A.thumbprint, A.pem, testKeyPair(5).privateKey);
+      const cer = join(paths.certStore, `${A.thumbprint}.cer`);
+      writeFileSync(cer, content);
+      const refused = loadCertificate(paths, A.thumbprint);
+      await expect(refused).rejects.toMatchObject({ code: 'CCMSIM_FILE_UNREADABLE', message: expect.stringMatching(problem) });
+      await expect(refused).rejects.toMatchObject({ message: expect.stringContaining(`the certificate file ${cer} is damaged: `) });
+      expect(readFileSync(cer, 'utf8')).toBe(content);
+    });
+  }
 });

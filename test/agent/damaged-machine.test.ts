@@ -1,7 +1,7 @@
 // A machine directory whose files are damaged or unusable: ccmsetup-sim refuses with one line naming the file
 // (exit 6), and leaves the machine's identity and client files as they were.
 import { afterAll, beforeAll, describe, it, expect } from 'vitest';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../../src/clock/clock.js';
@@ -113,6 +113,26 @@ describe('unusable files of an installed client', () => {
       },
       /certificate file .*\.cer is not a PEM certificate \(CCMSIM_FILE_UNREADABLE\)/,
     ],
+    [
+      // It began 0x30, which was all that was checked: exit 0, "Found existing … certificate", the garbage kept.
+      'a certificate whose DER is garbage',
+      (m) => {
+        const cer = join(store(m), readdirSync(store(m)).find((f) => f.endsWith('.cer'))!);
+        writeFileSync(cer, '-----BEGIN CERTIFICATE-----\nMAAA\n-----END CERTIFICATE-----\n');
+        return cer;
+      },
+      /certificate file .*\.cer is damaged: not DER.* \(CCMSIM_FILE_UNREADABLE\)/,
+    ],
+    [
+      'a certificate copied over the other',
+      (m) => {
+        const [first, second] = readdirSync(store(m)).filter((f) => f.endsWith('.cer')).sort();
+        const cer = join(store(m), second!);
+        writeFileSync(cer, readFileSync(join(store(m), first!)));
+        return cer;
+      },
+      /certificate file .*\.cer is damaged: its SHA-1 thumbprint is [0-9A-F]{40}, not the one its name gives \(CCMSIM_FILE_UNREADABLE\)/,
+    ],
     ...(['CCM/ccmsim-client.json', 'SMSCFG.ini'] as const).map((file): [string, (machine: string) => string, RegExp] => [
       `${file} replaced by a directory`,
       (m) => {
@@ -155,4 +175,29 @@ describe('unusable files of an installed client', () => {
     expectOneLine(refused.err, /SMSSITECODE=ABCD/);
     expect(readFileSync(file, 'utf8')).toBe('mine');
   });
+});
+
+describe('a file where a folder of the machine belongs', () => {
+  // Each gave an internal error (Node's ENOTDIR/EEXIST), and where the broken log was ccmsetup.log the failure's own
+  // log line threw again: runCcmsetup threw and left ccmsetup.lock behind, which blocks an in-process agent (one PID).
+  for (const folder of ['Windows/ccmsetup', 'Windows/ccmsetup/Logs', 'Windows/CCM/Logs', 'Windows/CCM/CertStore']) {
+    it(`${folder}: one CCMSIM_FILE_UNWRITABLE line naming it, exit 6, no lock left; once it is gone the install works`, async () => {
+      const machine = join(dir, `file-for-${folder.replace(/\W+/g, '-')}`);
+      const path = join(machine, ...folder.split('/'));
+      mkdirSync(join(path, '..'), { recursive: true });
+      writeFileSync(path, 'a file where a folder belongs');
+      const lock = join(machine, 'Windows', 'ccmsetup', 'ccmsetup.lock');
+      for (const extra of [[], ['--json']]) {
+        const r = await install(machine, ...extra);
+        expect(r.code).toBe(6);
+        expectOneLine(r.err, /(is not a directory|: it is a file, not a directory) \(CCMSIM_FILE_UNWRITABLE\)$/m);
+        expect(r.err).toContain(path);
+        if (extra.length > 0) expect((JSON.parse(r.out) as { error: { code: string } }).error.code).toBe('CCMSIM_FILE_UNWRITABLE');
+        expect(existsSync(lock)).toBe(false);
+      }
+      expect(readFileSync(path, 'utf8')).toBe('a file where a folder belongs');
+      rmSync(path);
+      expect((await install(machine)).code).toBe(0);
+    });
+  }
 });

@@ -3,7 +3,7 @@ import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { createServer, connect } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { createCertificate, parseCertificate, pemToDer, sha1Thumbprint } from '../../src/crypto/certificate.js';
+import { certificateDerProblem, createCertificate, parseCertificate, pemToDer, sha1Thumbprint } from '../../src/crypto/certificate.js';
 import {
   createClientCertificates,
   createClientCertificatesAsync,
@@ -226,6 +226,16 @@ describe('createCertificate with a reused key (per-key caches)', () => {
       expect(publicKey.equals(reparsedKey)).toBe(true);
       expect(new X509Certificate(cert.der).verify(keys.publicKey)).toBe(true);
     }
+  });
+});
+
+describe('certificateDerProblem', () => {
+  it('passes a certificate and names what is wrong with DER that is none', () => {
+    const { cmg } = sitePki();
+    expect(certificateDerProblem(cmg.der)).toBeUndefined();
+    expect(certificateDerProblem(Buffer.from([0x30, 0x00, 0x00]))).toMatch(/^not DER/);
+    expect(certificateDerProblem(Buffer.from([0x30, 0x00]))).toMatch(/^not an X\.509 certificate/);
+    expect(certificateDerProblem(Buffer.concat([cmg.der, Buffer.from([0])]))).toMatch(/^not DER/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -119,6 +119,47 @@ describe('openCmLog: writing', () => {
     expect(parseCmLog(readFileSync(join(dir, 'b.log'))).records[0]!.message).toBe('a ]LOG]!> in a server record is fine');
     cm.close();
     sv.close();
+  });
+});
+
+describe('openCmLog: a log that cannot be written', () => {
+  // Node's recursive mkdir gave EEXIST/ENOTDIR as an internal error, and a second write after a failed first one
+  // reported the open of the file instead of what is in the way.
+  it('a file where its folder (or a folder above it) belongs: CCMSIM_FILE_UNWRITABLE naming the log and that file, every time', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'Logs'), 'a file where the folder belongs');
+    writeFileSync(join(dir, 'ccmsetup'), 'a file where a folder above belongs');
+    for (const [path, inTheWay] of [
+      [join(dir, 'Logs', 'ccmsetup.log'), join(dir, 'Logs')],
+      [join(dir, 'ccmsetup', 'Logs', 'ccmsetup.log'), join(dir, 'ccmsetup')],
+    ] as const) {
+      const log = openCmLog({ path, format: 'cmtrace', timeZone: 'UTC' });
+      for (let i = 1; i <= 2; i++) {
+        expect(() => log.write(rec(i))).toThrow(
+          expect.objectContaining({ code: 'CCMSIM_FILE_UNWRITABLE', message: `cannot write the log ${path}: a file is in the way: ${inTheWay} is not a directory` }),
+        );
+      }
+      log.close();
+    }
+    expect(readFileSync(join(dir, 'Logs'), 'utf8')).toBe('a file where the folder belongs');
+  });
+
+  it('a directory in its place: CCMSIM_FILE_UNWRITABLE or UNREADABLE naming it, never an internal error', () => {
+    const dir = tempDir();
+    const path = join(dir, 'ccmsetup.log');
+    mkdirSync(path);
+    const log = openCmLog({ path, format: 'cmtrace', timeZone: 'UTC' });
+    for (let i = 1; i <= 2; i++) {
+      let caught: unknown;
+      try {
+        log.write(rec(i));
+      } catch (err) {
+        caught = err;
+      }
+      expect(isCcmsimError(caught, 'CCMSIM_FILE_UNWRITABLE') || isCcmsimError(caught, 'CCMSIM_FILE_UNREADABLE')).toBe(true);
+      expect((caught as Error).message).toContain(path);
+    }
+    log.close();
   });
 });
 

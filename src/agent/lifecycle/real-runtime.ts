@@ -8,7 +8,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../../clock/clock.js';
 import { CcmsimError, HRESULT, isCcmsimError } from '../../errors.js';
-import { pemToDer } from '../../crypto/certificate.js';
 import { loadCertificate, readCachedToken, readClientState, writeCachedToken, type ClientState } from '../client-state.js';
 import { machinePaths, type MachinePaths } from '../machine-dir.js';
 import { serverAuthUrl, type RegistrationRequestInput, type RequestAuth, type Route, type SiteClient } from '../site-client.js';
@@ -96,8 +95,8 @@ export class RealClientRuntime implements ClientRuntime {
       state,
       signing.privateKey,
       {
-        signingDer: pemToDer(signing.pem, `${paths.certStore}/${signing.thumbprint}.cer`),
-        encryptionDer: pemToDer(encryption.pem, `${paths.certStore}/${encryption.thumbprint}.cer`),
+        signingDer: signing.der,
+        encryptionDer: encryption.der,
       },
       { thumbprint: encryption.thumbprint, key: encryption.privateKey },
       state.computerName,
