@@ -72,6 +72,18 @@ describe('ccmsim logs parse', () => {
     expect(cut.stderrText).toMatch(/cut\.log:2: malformed record: CMTrace record has no/);
   });
 
+  it.each([
+    [[''], /^ccmsim: the log file argument is empty \(''\): name a \.log or \.lo_ file \(CCMSIM_USAGE\)\n$/],
+    [['--bogus', 'ccmsetup.log'], /^ccmsim: Unknown argument: bogus \(CCMSIM_USAGE\)\n$/],
+    [['--bogus=1', 'ccmsetup.log'], /^ccmsim: Unknown argument: bogus \(CCMSIM_USAGE\)\n$/],
+  ])('logs parse %j is a one-line usage error (exit 2) naming what is wrong', async (args, message) => {
+    writeSample('ccmsetup.log');
+    const io = captureIo({ cwd: dir });
+    expect(await main(['logs', 'parse', ...args], io)).toBe(2);
+    expect(io.stderrText).toMatch(message);
+    expect(io.stdoutText).toBe('');
+  });
+
   it('names a missing file in one line with CCMSIM_FILE_NOT_FOUND', async () => {
     const io = captureIo({ cwd: dir });
     expect(await main(['logs', 'parse', 'nope.log'], io)).toBe(3);
