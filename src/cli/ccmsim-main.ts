@@ -36,6 +36,23 @@ function yargsMessage(msg: string): string {
   return missing ? `--${missing[1]} needs a value` : msg;
 }
 
+/**
+ * The options on the line that the command being run does not know, worded as strict mode words them. yargs lets an
+ * unknown `--x` take the next word as its value and counts positionals before it checks for unknown options, so
+ * `logs parse --bogus file.log` would otherwise be refused for a missing <file>, never naming --bogus.
+ */
+function unknownOptions(argv: readonly string[], known: Record<string, unknown>): string | undefined {
+  const isKnown = (name: string): boolean =>
+    name in known || name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) in known || (name.startsWith('no-') && isKnown(name.slice(3)));
+  const end = argv.indexOf('--');
+  const unknown = (end < 0 ? argv : argv.slice(0, end))
+    .filter((a) => a.startsWith('-') && a !== '-' && !/^-\d/.test(a))
+    .map((a) => a.replace(/^--?/, '').split('=')[0]!)
+    .filter((name) => name !== '' && !isKnown(name));
+  if (unknown.length === 0) return undefined;
+  return `Unknown argument${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`;
+}
+
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const ctx: CommandContext = { io, exitCode: TOOL_EXIT.SUCCESS };
   let y = yargs(argv)
@@ -52,7 +69,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       // before its handler, and a fail callback that returns lets the handler run anyway, so a bad line acted first
       // and was refused afterwards. Errors of our own (CcmsimError, a handler's bug) pass through unchanged.
       if (err !== undefined && err !== null && err.name !== 'YError') throw err;
-      throw new CcmsimError('CCMSIM_USAGE', yargsMessage(msg ?? err?.message ?? 'bad arguments'));
+      const text = msg ?? err?.message ?? 'bad arguments';
+      // At failure, y's options are those of the command being run (yargs resets and rebuilds it per command);
+      // getOptions is yargs' own method, missing from its type declarations.
+      const known = () => (y as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key;
+      const unknown = /^Not enough non-option arguments/.test(text) ? unknownOptions(argv, known()) : undefined;
+      throw new CcmsimError('CCMSIM_USAGE', unknown ?? yargsMessage(text));
     });
   for (const register of COMMANDS) y = register(y, ctx);
   let helpText = '';

@@ -133,20 +133,30 @@ export function parseCmLog(input: string | Buffer): ParsedCmLog {
     const i = text.indexOf('\n', at);
     return i < 0 ? n : i + 1;
   };
-  /** After a record's closing `>`: a line break (CRLF or LF), the end, or the next CMTrace record. */
+  /** After a record's closing `>`: a line break (CRLF or LF), the end, the next CMTrace record or NUL padding. */
   const recordEnd = (at: number): { end: number; ok: boolean } => {
     if (at >= n) return { end: n, ok: true };
     if (text.startsWith('\r\n', at)) return { end: at + 2, ok: true };
     if (text[at] === '\n') return { end: at + 1, ok: true };
     if (text.startsWith(CM_START, at)) return { end: at, ok: true };
+    if (text[at] === '\u0000') return { end: at, ok: true };
     return { end: at, ok: false };
   };
 
   while (p < n) {
-    // Blank lines before a CMTrace record or the end are no record; before a server record they begin its message.
+    // NUL padding between records (a crash left the file's allocation unwritten) is no record: skip the run. A record
+    // cut short by it stays malformed, as its start is before the run.
+    if (text.charCodeAt(p) === 0) {
+      let q = p + 1;
+      while (q < n && text.charCodeAt(q) === 0) q++;
+      p = q;
+      continue;
+    }
+    // Blank lines before a CMTrace record, NUL padding or the end are no record; before a server record they begin
+    // its message.
     let q = p;
     while (q < n && (text[q] === '\n' || (text[q] === '\r' && text[q + 1] === '\n'))) q = endOfLine(q);
-    if (q > p && (q === n || text.startsWith(CM_START, q))) {
+    if (q > p && (q === n || text.startsWith(CM_START, q) || text.charCodeAt(q) === 0)) {
       advance(q);
       continue;
     }

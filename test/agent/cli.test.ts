@@ -228,7 +228,11 @@ describe('ccmsim demo', () => {
     expect(r.out).toMatch(/return code +0 .*Internet client/);
     expect(r.out).toMatch(/return code +6 .*blocked token/);
     expect(r.out).toMatch(/ClientIDManagerStartup\.log/);
-    expect(r.out).toMatch(/SMSCFG\.ini/);
+    // SMSCFG.ini is listed, but not among the logs.
+    const section = (title: string) => r.out.split(`\n${title}\n`)[1]!.split('\n\n')[0]!;
+    expect(section('Client logs')).toMatch(/ccmsetup\.log/);
+    expect(section('Client logs')).not.toMatch(/SMSCFG\.ini/);
+    expect(section('Client identity (SMSCFG.ini)').split('\n').every((l) => l.endsWith('SMSCFG.ini'))).toBe(true);
     // Every site log folder it names exists (the MP's IIS log among them).
     const folders = [...r.out.matchAll(/^  (\S+)  \(/gm)].map((m) => m[1]!);
     expect(folders.some((f) => f.endsWith(join('inetpub', 'logs', 'LogFiles', 'W3SVC1')))).toBe(true);

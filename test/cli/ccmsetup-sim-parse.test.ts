@@ -1,5 +1,5 @@
 // `ccmsetup-sim` as a tester drives it without a site: `/?`, `--parse-only` (the parsed command line as JSON and the
-// return code a real run would give), and `--command-line` with one raw Windows string such as a CCMSETUPCMD value.
+// return code the command line and options decide by themselves), and `--command-line` with one raw Windows string such as a CCMSETUPCMD value.
 import { describe, it, expect, vi } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -198,6 +198,15 @@ describe('ccmsetup-sim /?', () => {
       expect(r.out).toMatch(/0 success, 6 error, 7 reboot required/);
     });
   }
+
+  it('says --parse-only gives the code the command line decides by itself, not the code a real run would give', async () => {
+    const r = await run(['/?']);
+    expect(r.out).toContain(
+      '  --parse-only            print the parsed command line as JSON and exit with the code it and the options decide\n' +
+        '                          by themselves (6, 7, 9 or 0); contacts no site, does not read the machine directory\n',
+    );
+    expect(r.out).not.toMatch(/a real run would give/);
+  });
 });
 
 describe('ccmsetup-sim without --parse-only', () => {

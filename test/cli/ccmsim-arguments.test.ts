@@ -86,6 +86,9 @@ describe('ccmsim refuses unknown options and subcommands before acting', () => {
     const r = await ccmsim('fleet', 'mrege', 'a', 'b', '--seed', '1', '--agents', '2', '--run-for', '1d', '--install-window', '0s', '--key-pool', '8', '--out', out);
     expectUsageError(r, /mrege/);
     expect(existsSync(out)).toBe(false);
+    // An unknown option before the only positional takes it as its value: still the option is named.
+    expectUsageError(await ccmsim('fleet', 'merge', '--bogus', 'a', '--out', out), /^ccmsim: Unknown argument: bogus \(CCMSIM_USAGE\)$/m);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('demo --bogus and an unknown tokens subcommand do nothing', async () => {

@@ -59,6 +59,31 @@ describe('ccmsim logs parse', () => {
     expect(io.stdoutText).toContain('1 records (type 0: 0, type 1: 1, type 2: 0, type 3: 0), 1 malformed');
   });
 
+  it('skips NUL padding after a complete record (exit 0) and still reports a record it cut short (exit 1)', async () => {
+    const good = (n: number) => `<![LOG[ok ${n}]LOG]!><time="15:10:29.068+00" date="02-04-2020" component="c" context="" type="1" thread="1" file="">\r\n`;
+    writeFileSync(join(dir, 'padded.log'), good(1) + '\u0000'.repeat(500) + good(2) + good(3));
+    const io = captureIo({ cwd: dir });
+    expect(await main(['logs', 'parse', 'padded.log'], io)).toBe(0);
+    expect(io.stderrText).toBe('');
+    expect(io.stdoutText).toContain('3 records (type 0: 0, type 1: 3, type 2: 0, type 3: 0), 0 malformed');
+    writeFileSync(join(dir, 'cut.log'), good(1) + '<![LOG[cut sh' + '\u0000'.repeat(500) + good(2));
+    const cut = captureIo({ cwd: dir });
+    expect(await main(['logs', 'parse', 'cut.log'], cut)).toBe(1);
+    expect(cut.stderrText).toMatch(/cut\.log:2: malformed record: CMTrace record has no/);
+  });
+
+  it.each([
+    [[''], /^ccmsim: the log file argument is empty \(''\): name a \.log or \.lo_ file \(CCMSIM_USAGE\)\n$/],
+    [['--bogus', 'ccmsetup.log'], /^ccmsim: Unknown argument: bogus \(CCMSIM_USAGE\)\n$/],
+    [['--bogus=1', 'ccmsetup.log'], /^ccmsim: Unknown argument: bogus \(CCMSIM_USAGE\)\n$/],
+  ])('logs parse %j is a one-line usage error (exit 2) naming what is wrong', async (args, message) => {
+    writeSample('ccmsetup.log');
+    const io = captureIo({ cwd: dir });
+    expect(await main(['logs', 'parse', ...args], io)).toBe(2);
+    expect(io.stderrText).toMatch(message);
+    expect(io.stdoutText).toBe('');
+  });
+
   it('names a missing file in one line with CCMSIM_FILE_NOT_FOUND', async () => {
     const io = captureIo({ cwd: dir });
     expect(await main(['logs', 'parse', 'nope.log'], io)).toBe(3);

@@ -120,6 +120,28 @@ describe('parseCmLog: formats and tolerance', () => {
     expect(malformed.map((m) => m.line)).toEqual([2]);
   });
 
+  it('skips NUL padding between complete records: no malformed record, line numbers unchanged', () => {
+    const good = (n: number) =>
+      `<![LOG[ok ${n}]LOG]!><time="15:10:29.068+00" date="02-04-2020" component="ccmsetup" context="" type="1" thread="1" file="a.cpp:1">\r\n`;
+    const server = 'srv ok  $$<SMS_MP><02-04-2020 15:10:29.068+00><thread=12 (0xC)>\r\n';
+    const nuls = (k: number) => '\u0000'.repeat(k);
+    // At a line start, before the next record on the same line.
+    expect(parseCmLog(good(1) + nuls(500) + good(2) + good(3))).toMatchObject({
+      records: [{ message: 'ok 1', firstLine: 1 }, { message: 'ok 2', firstLine: 2 }, { message: 'ok 3', firstLine: 3 }],
+      malformed: [],
+    });
+    // Right after a record's closing '>', on lines of their own, before a server record, and at the end.
+    const text = good(1).trimEnd() + nuls(3) + '\r\n' + '\r\n' + nuls(40) + '\r\n' + good(2) + nuls(7) + server + good(3) + nuls(64);
+    const { records, malformed } = parseCmLog(text);
+    expect(malformed).toEqual([]);
+    expect(records.map((r) => [r.message, r.firstLine])).toEqual([
+      ['ok 1', 1],
+      ['ok 2', 4],
+      ['srv ok', 5],
+      ['ok 3', 6],
+    ]);
+  });
+
   it('reads a .lo_ file like a .log (same bytes, same result) and an empty file as no records', () => {
     const text = formatCmtraceRecord({ message: 'm', component: 'c', type: 2, thread: 1, file: 'f.cpp:1', time: 0 }, 'UTC');
     expect(parseCmLog(Buffer.from(`\uFEFF${text}`))).toEqual(parseCmLog(`\uFEFF${text}`));

@@ -181,8 +181,10 @@ export async function runDemo(
   for (const s of steps) {
     const l = s.outcome.logs;
     for (const p of [l.ccmsetup, l.clientIdManagerStartup, l.clientLocation]) if (p) io.stdout(`  ${p}\n`);
-    io.stdout(`  ${join(s.outcome.machineDir, 'Windows', 'SMSCFG.ini')}\n`);
   }
+  // SMSCFG.ini is no log: the client's identity (SMS GUID, certificate), listed apart.
+  io.stdout('\nClient identity (SMSCFG.ini)\n');
+  for (const s of steps) io.stdout(`  ${join(s.outcome.machineDir, 'Windows', 'SMSCFG.ini')}\n`);
   io.stdout('\nSite logs\n');
   io.stdout(`  ${join(root, 'site', 'SMS_CCM', 'Logs')}  (MP_RegistrationManager.log, CCM_STS.log, ClientAuth.log, CcmIsapi.log when a request is malformed)\n`);
   io.stdout(`  ${join(root, 'site', 'CMG', 'Logs')}  (CMGService.log, SMS_Cloud_ProxyConnector.log)\n`);

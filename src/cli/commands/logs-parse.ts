@@ -72,6 +72,8 @@ export const logsCommand: CommandModule = (y: Argv, ctx: CommandContext) =>
             .positional('file', { type: 'string', demandOption: true, describe: 'the log file' })
             .option('json', { type: 'boolean', default: false, describe: 'print records, malformed records and counts as JSON' }),
         (argv) => {
+          // resolve() would turn '' into the working directory and report that instead.
+          if (argv.file === '') throw new CcmsimError('CCMSIM_USAGE', "the log file argument is empty (''): name a .log or .lo_ file");
           const path = resolve(ctx.io.cwd, String(argv.file));
           const parsed = parseCmLog(readLog(path));
           if (argv.json) {
