@@ -1,6 +1,7 @@
 /**
- * Owns SMSCFG.ini (`%WinDir%\SMSCFG.ini`): the client's identity as the real file holds it, one
- * `[Configuration - Client Properties]` section of `Name=value` lines with CRLF (protocol.md §3).
+ * Owns SMSCFG.ini (`%WinDir%\SMSCFG.ini`): the client's identity in the real file's layout, one
+ * `[Configuration - Client Properties]` section of `Name=value` lines with CRLF (protocol.md §3); one value is ours
+ * (`hardwareIdentifier2`, below).
  */
 export interface SmsCfg {
   smsUniqueIdentifier: string;
@@ -9,6 +10,10 @@ export interface SmsCfg {
   lastSmsUidChangeDate: string;
   /** `SMS;<thumbprint>` */
   certificateIdentifier: string;
+  /**
+   * Ours: the HardwareID (`2:<SHA-1>`). The genuine file holds a 16-hex value here (`002C0000010000F2`) whose meaning is
+   * not public (docs/protocol.md, "Ours" 14).
+   */
   hardwareIdentifier2: string;
   smbiosSerialIdentifier: string;
   lastVersion: string;
