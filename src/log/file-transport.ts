@@ -208,7 +208,11 @@ export class CmFileTransport extends TransportStream {
 
   /** Writes the records still pending (batchWrites); a no-op otherwise. */
   flush(): void {
-    this.batch?.flush();
+    try {
+      this.batch?.flush();
+    } catch (err) {
+      throw this.unwritable(err);
+    }
   }
 
   private rollover(timeMs: number): void {
@@ -273,9 +277,12 @@ export class CmFileTransport extends TransportStream {
   }
 
   override close(): void {
-    if (!this.finished) this.flush();
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
-    this.finished = true;
+    try {
+      if (!this.finished) this.flush();
+    } finally {
+      if (this.fd !== null) closeSync(this.fd);
+      this.fd = null;
+      this.finished = true;
+    }
   }
 }
