@@ -2,7 +2,8 @@
  * Owns `makeDirectory`: a directory and its missing ancestors, made one level at a time. Node 20's
  * `mkdirSync(dir, { recursive: true })` never returns for a path under /proc (it retries the parent forever at 100 % CPU);
  * a plain mkdir per level fails at once instead. Also `fileSystemFailure` (such a failure, or a file write's, in words)
- * and `whyCannotMake` (a directory that could not be made, found before making anything).
+ * `whyCannotMake` (a directory that could not be made, found before making anything), `unwritable` (an existing
+ * directory's) and `pathKindProblem` (a file or folder that is something else, or could not be made).
  */
 import { accessSync, constants, existsSync, mkdirSync, statfsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -91,4 +92,18 @@ export function whyCannotMake(dir: string): string | undefined {
   let at = dirname(resolve(dir));
   while (!existsSync(at)) at = dirname(at);
   return statSync(at).isDirectory() ? unwritable(at) : `${at} is not a directory`;
+}
+
+/**
+ * Why `path` cannot be used as a `wanted` (a log file, a log folder), found without making anything: undefined when it
+ * is one, or is missing and could be made. A file on the way to it is named (`/a/b is not a directory`).
+ */
+export function pathKindProblem(path: string, wanted: 'file' | 'directory'): string | undefined {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch {
+    return whyCannotMake(wanted === 'directory' ? path : dirname(path));
+  }
+  return (wanted === 'file' ? stat.isFile() : stat.isDirectory()) ? undefined : `it is not a ${wanted}`;
 }

@@ -7,7 +7,8 @@
  * The day's file stays open (a line per request was three file calls); with `batchWrites` (a fleet's busy site) the
  * lines of one event-loop turn go out in one write at its end, and `close` writes what is left.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { fileSystemFailure, makeDirectory, pathKindProblem } from '../make-directory.js';
 import { CcmsimError } from '../errors.js';
 import { join } from 'node:path';
 import { TurnBatch, writeAll } from '../log/turn-batch.js';
@@ -73,15 +74,8 @@ export class IisLog {
    */
   checkWritable(nowMs: number): void {
     for (const [path, wanted] of [[this.dir, 'directory'], [this.pathFor(nowMs), 'file']] as const) {
-      let stat;
-      try {
-        stat = statSync(path);
-      } catch {
-        continue; // not there yet: made on the first line
-      }
-      if (wanted === 'file' ? !stat.isFile() : !stat.isDirectory()) {
-        throw new CcmsimError('CCMSIM_SITE_STATE', `the IIS log ${wanted} ${path} is not a ${wanted}, so the site cannot write it (remove what is there)`);
-      }
+      const problem = pathKindProblem(path, wanted);
+      if (problem !== undefined) throw new CcmsimError('CCMSIM_SITE_STATE', `the IIS log ${wanted} ${path} cannot be written: ${problem}`);
     }
   }
 
@@ -114,16 +108,22 @@ export class IisLog {
   }
 
   close(): void {
-    this.batch?.flush();
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-    this.fdPath = undefined;
+    try {
+      this.batch?.flush();
+    } catch (err) {
+      // A failed end-of-turn write (a full disk) surfaces here at the latest: one line naming the file.
+      throw new CcmsimError('CCMSIM_FILE_UNWRITABLE', `cannot write the IIS log ${this.fdPath ?? this.dir}: ${fileSystemFailure(err, this.fdPath ?? '')}`, { cause: err });
+    } finally {
+      if (this.fd !== undefined) closeSync(this.fd);
+      this.fd = undefined;
+      this.fdPath = undefined;
+    }
   }
 
   /** Switches to the day's file, appending; a new (empty) file starts with IIS's header, dated by its first line. */
   private openDay(path: string, firstLineTime: string): void {
     this.close();
-    mkdirSync(this.dir, { recursive: true });
+    makeDirectory(this.dir);
     this.fd = openSync(path, 'a');
     this.fdPath = path;
     if (fstatSync(this.fd).size === 0) {

@@ -8,7 +8,7 @@
  * token the current request presented and of anything JWT-shaped (defence in depth). Text from the wire that the
  * record format cannot carry is neutralised rather than refused, so a hostile request cannot stop logging.
  */
-import { statSync } from 'node:fs';
+import { pathKindProblem } from '../make-directory.js';
 import { join } from 'node:path';
 import { CcmsimError } from '../errors.js';
 import type { Clock } from '../clock/clock.js';
@@ -78,13 +78,8 @@ export class ServerLogs {
   checkWritable(): void {
     for (const name of Object.keys(PLACES) as ServerLogName[]) {
       const path = this.pathOf(name);
-      let stat;
-      try {
-        stat = statSync(path);
-      } catch {
-        continue; // not there yet: made on the first line
-      }
-      if (!stat.isFile()) throw new CcmsimError('CCMSIM_SITE_STATE', `the server log ${path} is not a file, so the site cannot write it (remove what is there)`);
+      const problem = pathKindProblem(path, 'file');
+      if (problem !== undefined) throw new CcmsimError('CCMSIM_SITE_STATE', `the server log ${path} cannot be written: ${problem}`);
     }
   }
 

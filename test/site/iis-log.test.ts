@@ -1,7 +1,7 @@
 // The MP's IIS log on its own: a header on each new day's file, one line per request, batched lines written at the
 // end of the turn or at close, and a file that already exists appended to without a second header.
 import { describe, it, expect, afterEach } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IisLog, type IisLogEntry } from '../../src/site/iis-log.js';
@@ -29,10 +29,18 @@ describe('the IIS access log', () => {
     expect(() => log.checkWritable(now)).not.toThrow();
     mkdirSync(log.pathFor(now), { recursive: true });
     expect(() => log.checkWritable(now)).toThrow(
-      expect.objectContaining({ code: 'CCMSIM_SITE_STATE', message: `the IIS log file ${log.pathFor(now)} is not a file, so the site cannot write it (remove what is there)` }),
+      expect.objectContaining({ code: 'CCMSIM_SITE_STATE', message: `the IIS log file ${log.pathFor(now)} cannot be written: it is not a file` }),
     );
     // Another day's file is not today's business.
     expect(() => log.checkWritable(now + 86_400_000)).not.toThrow();
+    // A file above the log folder: statSync says ENOTDIR, which is no "not there yet" (every request was a 500).
+    const other = mkdtempSync(join(tmpdir(), 'iis-'));
+    dirs.push(other);
+    writeFileSync(join(other, 'inetpub'), 'a file where a folder belongs');
+    const blocked = new IisLog(sitePaths(other));
+    expect(() => blocked.checkWritable(now)).toThrow(
+      expect.objectContaining({ code: 'CCMSIM_SITE_STATE', message: `the IIS log directory ${join(other, 'inetpub', 'logs', 'LogFiles', 'W3SVC1')} cannot be written: ${join(other, 'inetpub')} is not a directory` }),
+    );
   });
 
   it('starts each day with the W3C header and appends to an existing file without another', () => {

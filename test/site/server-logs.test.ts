@@ -33,7 +33,7 @@ describe('server logs', () => {
     expect(() => logs.checkWritable()).not.toThrow();
     mkdirSync(logs.pathOf('MP_RegistrationManager'), { recursive: true });
     expect(() => logs.checkWritable()).toThrow(
-      expect.objectContaining({ code: 'CCMSIM_SITE_STATE', message: `the server log ${logs.pathOf('MP_RegistrationManager')} is not a file, so the site cannot write it (remove what is there)` }),
+      expect.objectContaining({ code: 'CCMSIM_SITE_STATE', message: `the server log ${logs.pathOf('MP_RegistrationManager')} cannot be written: it is not a file` }),
     );
   });
 
