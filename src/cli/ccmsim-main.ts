@@ -31,9 +31,19 @@ const COMMANDS: CommandModule[] = [
 ];
 
 /** yargs' wording, made to name the option as it is typed. */
-function yargsMessage(msg: string): string {
+function yargsMessage(msg: string, argv: readonly string[]): string {
   const missing = /^Not enough arguments following: (\S+)$/.exec(msg);
-  return missing ? `--${missing[1]} needs a value` : msg;
+  if (missing) return `--${missing[1]} needs a value`;
+  // "got 0, need at least 1" names neither the command nor what it wants: with too few positionals, the words on the
+  // line before any option are the command itself.
+  const positional = /^Not enough non-option arguments: got (\d+), need at least (\d+)$/.exec(msg);
+  if (positional) {
+    const end = argv.findIndex((a) => a.startsWith('-'));
+    const command = (end < 0 ? argv : argv.slice(0, end)).slice(0, Number(positional[1]) === 0 ? undefined : -Number(positional[1])).join(' ');
+    const more = Number(positional[2]) - Number(positional[1]);
+    return `${command} needs ${more === 1 ? 'an argument' : `${more} more arguments`} (ccmsim ${command} --help names it)`;
+  }
+  return msg;
 }
 
 /**
@@ -74,7 +84,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       // getOptions is yargs' own method, missing from its type declarations.
       const known = () => (y as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key;
       const unknown = /^Not enough non-option arguments/.test(text) ? unknownOptions(argv, known()) : undefined;
-      throw new CcmsimError('CCMSIM_USAGE', unknown ?? yargsMessage(text));
+      throw new CcmsimError('CCMSIM_USAGE', unknown ?? yargsMessage(text, argv));
     });
   for (const register of COMMANDS) y = register(y, ctx);
   let helpText = '';

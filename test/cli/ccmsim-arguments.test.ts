@@ -116,6 +116,16 @@ describe('ccmsim options that take a value require one', () => {
   });
 });
 
+describe('a command without its argument', () => {
+  it.each([
+    [['logs', 'parse'], /: logs parse needs an argument \(ccmsim logs parse --help names it\)/],
+    [['fleet', 'merge', '--out', 'm'], /: fleet merge needs an argument \(ccmsim fleet merge --help names it\)/],
+  ])('%j names the command (yargs said "got 0, need at least 1")', async (args, message) => {
+    expectUsageError(await ccmsim(...args), message);
+    expect(readdirSync(work)).toEqual([]);
+  });
+});
+
 describe('ccmsim fleet merge', () => {
   it('shows and accepts only its own options', async () => {
     const help = await ccmsim('fleet', 'merge', '--help');
