@@ -392,7 +392,9 @@ class CcmsetupAgent {
       this.ccmsetup(LINES.locationRequest(stripScheme(first.configured)), this.serviceThread);
     }
     this.siteInfo = await this.withRetry('locate', async () => {
-      for (const [i, candidate] of candidates.entries()) {
+      // Ends by returning or by throwing the last candidate's failure.
+      for (let i = 0; ; i++) {
+        const candidate = candidates[i]!;
         this.route = candidate;
         this.logHttp('GET', `${candidate.base}/SMS_MP/.sms_aut?MPLIST`);
         try {
@@ -404,7 +406,6 @@ class CcmsetupAgent {
           this.ccmsetup(LINES.tryingNextMp(stripScheme(candidate.configured), stripScheme(next.configured)), this.serviceThread);
         }
       }
-      throw new CcmsimError('CCMSIM_INTERNAL', 'no management point to try');
     });
     const route = this.route!;
     if (route.kind === 'cmg') this.ccmsetup(LINES.foundOnlineMp(route.configured), this.serviceThread);
