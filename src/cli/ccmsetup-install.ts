@@ -4,12 +4,13 @@
  * embedded or remote site, the clock, running the agent, and what is printed: a short summary (or `--json`), the seed
  * to repeat the run, and on failure one human line on stderr. The process exit code is ccmsetup's return code.
  */
-import { statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { RealClock, VirtualClock, type Clock } from '../clock/clock.js';
 import { Random } from '../clock/random.js';
 import { freshKeys, type KeyProvider } from '../crypto/key-provider.js';
 import { CcmsimError } from '../errors.js';
+import { isDirectory } from '../make-directory.js';
 import { runCcmsetup, type AgentCommandLine } from '../agent/ccmsetup-flow.js';
 import { drawComputerName } from '../agent/computer-name.js';
 import { machinePaths, readMachineIdentity } from '../agent/client-state.js';
@@ -22,11 +23,10 @@ import { resolveSiteDir } from '../site/site-dir.js';
 import { CCMSETUP_EXIT, ccmsetupExitCode } from './exit-codes.js';
 import { reportError, type Io } from './io.js';
 import { errorJson, wantsJson } from './ccmsetup-json.js';
-import { parseInstallOptions, type InstallOptions } from './ccmsetup-options.js';
+import { parseInstallOptions, wantsRunFor, type InstallOptions } from './ccmsetup-options.js';
 
-export { DEFAULT_TIME_ZONE, parseInstallOptions, type InstallOptions } from './ccmsetup-options.js';
 // Issue 5 hook (lifecycle engineer): `--run-for` runs the installed client on for months (docs/lifecycle.md).
-import { runInstallAndKeepRunning, wantsRunFor } from './ccmsetup-run-for.js';
+import { runInstallAndKeepRunning } from './ccmsetup-run-for.js';
 
 export interface InstallCliDeps {
   /** Key pairs for the clients' certificates (tests pass fixed keys). */
@@ -56,13 +56,7 @@ async function machineOf(options: InstallOptions, random: Random, io: Io): Promi
 
 /** A `--machine-dir` that exists must be a directory (it is created when missing). */
 function checkMachineDir(given: string, path: string): void {
-  let stats;
-  try {
-    stats = statSync(path);
-  } catch {
-    return;
-  }
-  if (!stats.isDirectory()) throw new CcmsimError('CCMSIM_USAGE', `--machine-dir ${given}: is a file, not a directory`);
+  if (existsSync(path) && !isDirectory(path)) throw new CcmsimError('CCMSIM_USAGE', `--machine-dir ${given}: is a file, not a directory`);
 }
 
 function clockOf(options: InstallOptions, deps: InstallCliDeps): Clock {

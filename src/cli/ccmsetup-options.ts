@@ -124,8 +124,8 @@ export function wantsRunFor(simulatorArgs: readonly string[]): boolean {
 export interface RunForArgs {
   raw: RawLifecycleOptions & { start?: string };
   lifecycle: LifecycleOptions;
-  /** `--start` read in the machine's zone (a time without offset is local), or undefined for now. */
-  startMs: number | undefined;
+  /** CCMALWAYSINF=1 on the command line the lifecycle options were checked against. */
+  alwaysInternet: boolean;
 }
 
 /**
@@ -136,12 +136,14 @@ export function readSimulatorOptions(commandLine: AgentCommandLine, simulatorArg
   if (!wantsRunFor(simulatorArgs)) return { options: parseInstallOptions(simulatorArgs), runFor: undefined };
   const { raw, rest } = extractLifecycleArgs(simulatorArgs);
   const options = parseInstallOptions(rest);
-  const lifecycle = parseLifecycleOptions(raw, { alwaysInternet: alwaysInternet(commandLine) })!;
+  const internet = alwaysInternet(commandLine);
+  const lifecycle = parseLifecycleOptions(raw, { alwaysInternet: internet })!;
   if (options.siteUrl !== undefined && lifecycle.siteEvents.length > 0) {
     throw new CcmsimError('CCMSIM_USAGE', '--site-event needs the embedded site (--site-dir); a remote site (--site-url) is changed with ccmsim site commands');
   }
+  // The lifecycle's splitter took --start out of `rest`; it is read here by the same rule as without --run-for.
   const startMs = raw.start !== undefined ? parseStartOption(raw.start, options.timeZone) : undefined;
-  return { options, runFor: { raw, lifecycle, startMs } };
+  return { options: { ...options, startMs }, runFor: { raw, lifecycle, alwaysInternet: internet } };
 }
 
 /** CCMALWAYSINF=1: the client always behaves as on the internet. */

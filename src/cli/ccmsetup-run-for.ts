@@ -17,11 +17,10 @@ import { formatTimelineTable, timelineJson } from '../agent/lifecycle/timeline.j
 import { connectRemoteSite, startEmbeddedSite, type SiteConnection } from '../embedded/embedded-site.js';
 import { resolveSiteDir } from '../site/site-dir.js';
 import { installCliOverrides, installWithOptions, printOutcome, type InstallCliDeps } from './ccmsetup-install.js';
-import { alwaysInternet as alwaysInternetOf, readSimulatorOptions } from './ccmsetup-options.js';
+import { readSimulatorOptions } from './ccmsetup-options.js';
 import { ccmsetupExitCode } from './exit-codes.js';
 import { reportError, type Io } from './io.js';
 
-export { wantsRunFor } from './ccmsetup-options.js';
 
 /** The thread id the client service writes its token lines with (CcmExec's, stable for a run). */
 const CLIENT_SERVICE_THREAD = 3904;
@@ -34,9 +33,8 @@ export async function runInstallAndKeepRunning(
 ): Promise<number> {
   try {
     const { options, runFor } = readSimulatorOptions(commandLine, simulatorArgs);
-    const { raw, lifecycle } = runFor!;
-    const alwaysInternet = alwaysInternetOf(commandLine);
-    const startMs = runFor!.startMs ?? new RealClock().now();
+    const { raw, lifecycle, alwaysInternet } = runFor!;
+    const startMs = options.startMs ?? new RealClock().now();
     const clock = deps.clock instanceof VirtualClock ? deps.clock : new VirtualClock(startMs);
     const run = await installWithOptions(commandLine, { ...options, json: false, startMs: clock.now() }, io, { ...deps, clock });
     // Offsets and restart times count from the end of the install (the client's first start, when it got its token).

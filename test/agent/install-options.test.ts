@@ -1,6 +1,6 @@
 // The simulator options of ccmsetup-sim: defaults, accepted forms, and a clear refusal for each mistake.
 import { describe, it, expect } from 'vitest';
-import { DEFAULT_TIME_ZONE, parseInstallOptions } from '../../src/cli/ccmsetup-install.js';
+import { DEFAULT_TIME_ZONE, parseInstallOptions } from '../../src/cli/ccmsetup-options.js';
 import { deriveNetwork, msiProperties } from '../../src/agent/ccmsetup-flow.js';
 import { parseCcmsetupCommandLine } from '../../src/agent/command-line.js';
 

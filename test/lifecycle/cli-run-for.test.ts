@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentCommandLine } from '../../src/agent/ccmsetup-flow.js';
-import { runInstallAndKeepRunning, wantsRunFor } from '../../src/cli/ccmsetup-run-for.js';
+import { runInstallAndKeepRunning } from '../../src/cli/ccmsetup-run-for.js';
+import { wantsRunFor } from '../../src/cli/ccmsetup-options.js';
 import { installCliOverrides } from '../../src/cli/ccmsetup-install.js';
 import { main } from '../../src/cli/ccmsetup-sim-main.js';
 import { captureIo } from '../../src/cli/io.js';
@@ -36,6 +37,20 @@ function args(dir: string, extra: string[]): string[] {
     '--seed', '7',
     ...extra,
   ];
+}
+
+
+/** An intranet install of `name` through the ccmsetup-sim front door, in a fresh directory, with `extra` options. */
+async function frontDoor(name: string, extra: string[]): Promise<{ code: number; io: ReturnType<typeof captureIo>; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ccmsim-runfor-'));
+  dirs.push(dir);
+  Object.assign(installCliOverrides, { keys: testKeys(6), siteKeys: testKeys(0) });
+  const io = captureIo({ cwd: dir });
+  const code = await main(
+    ['/mp:http://MP01.CONTOSO.COM', 'SMSSITECODE=ABC', `--site-dir=${join(dir, 'site')}`, '--machine-dir', join(dir, name), '--computer-name', name, ...extra],
+    io,
+  );
+  return { code, io, dir };
 }
 
 describe('ccmsetup-sim --run-for', () => {
@@ -90,15 +105,7 @@ describe('ccmsetup-sim --run-for', () => {
   });
 
   it("an expired token presented within the site's 5-minute clock skew renews through the CMG, and the timeline says why", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ccmsim-runfor-'));
-    dirs.push(dir);
-    Object.assign(installCliOverrides, { keys: testKeys(6), siteKeys: testKeys(0) });
-    const io = captureIo({ cwd: dir });
-    const code = await main(
-      ['/mp:http://MP01.CONTOSO.COM', 'SMSSITECODE=ABC', `--site-dir=${join(dir, 'site')}`, '--machine-dir', join(dir, 'PC3'), '--computer-name', 'PC3',
-        '--start', '2028-01-10T09:00:00Z', '--run-for', '100d', '--restart-every', '90d', '--roam', 'intranet:0d-20d,internet:20d-', '--json'],
-      io,
-    );
+    const { code, io } = await frontDoor('PC3', ['--start', '2028-01-10T09:00:00Z', '--run-for', '100d', '--restart-every', '90d', '--roam', 'intranet:0d-20d,internet:20d-', '--json']);
     expect(code).toBe(0);
     const doc = JSON.parse(io.stdoutText) as { lifecycle: { entries: Array<{ kind: string; via?: string; why?: string; detail: string; atMs: number }> } };
     const lapsed = doc.lifecycle.entries.find((e) => e.kind === 'lapsed')!;
@@ -109,25 +116,13 @@ describe('ccmsetup-sim --run-for', () => {
   });
 
   it('works from the ccmsetup-sim front door: an intranet install that roams to the internet renews through the CMG', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ccmsim-runfor-'));
-    dirs.push(dir);
-    Object.assign(installCliOverrides, { keys: testKeys(6), siteKeys: testKeys(0) });
-    const io = captureIo({ cwd: dir });
-    const code = await main(
-      [
-        '/mp:http://MP01.CONTOSO.COM',
-        'SMSSITECODE=ABC',
-        `--site-dir=${join(dir, 'site')}`,
-        '--machine-dir', join(dir, 'PC2'),
-        '--computer-name', 'PC2',
-        '--start', '2028-01-10T09:00:00Z',
-        '--run-for', '65d',
-        '--roam', 'intranet:0d-20d,internet:20d-',
-        '--site-event', '50d:rotate-token-signing',
-        '--json',
-      ],
-      io,
-    );
+    const { code, io, dir } = await frontDoor('PC2', [
+      '--start', '2028-01-10T09:00:00Z',
+      '--run-for', '65d',
+      '--roam', 'intranet:0d-20d,internet:20d-',
+      '--site-event', '50d:rotate-token-signing',
+      '--json',
+    ]);
     expect(io.stderrText).toBe(`ccmsetup-sim: note: the site in ${join(dir, 'site')} keeps what --site-event changed\n`);
     expect(code).toBe(0);
     const doc = JSON.parse(io.stdoutText) as { lifecycle: { entries: Array<{ kind: string; via?: string; why?: string; code?: string; at: string }> } };
