@@ -47,6 +47,8 @@ export function fileSystemFailure(err: unknown, named: string): string {
     case 'EEXIST':
     case 'ENOTDIR':
       return e.path === undefined || e.path === named ? 'it is a file, not a directory' : `a file is in the way: ${e.path} is not a directory`;
+    case 'EISDIR':
+      return 'a directory is in its place';
     case 'EACCES':
     case 'EPERM':
       return `permission denied${at}`;

@@ -75,7 +75,6 @@ export async function writeFileAtomic(path: string, data: string | Buffer, optio
 /** Why a write failed, in words; the line names the file already (Node's error names the temporary one). */
 function writeFailure(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  if (e.code === 'EISDIR') return 'a directory is in its place';
   if (e.code === 'ENOTDIR') return 'a file stands where a folder on the way to it should be';
   return fileSystemFailure(err, e.path ?? '');
 }

@@ -171,9 +171,7 @@ export class CmFileTransport extends TransportStream {
    */
   private unwritable(err: unknown): CcmsimError {
     if (err instanceof CcmsimError) return err;
-    const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'EISDIR' ? 'a directory is in its place' : fileSystemFailure(err, this.path);
-    return new CcmsimError('CCMSIM_FILE_UNWRITABLE', `cannot write the log ${this.path}: ${why}`, { cause: err });
+    return new CcmsimError('CCMSIM_FILE_UNWRITABLE', `cannot write the log ${this.path}: ${fileSystemFailure(err, this.path)}`, { cause: err });
   }
 
   private open(): void {
